@@ -1,0 +1,31 @@
+# Two commands: `make run` starts the cloud all-in-one, `make test` runs the
+# whole suite. Each does its own set-up and is idempotent.
+VENV   ?= .venv
+PYTHON ?= python3
+STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: run test lint venv debs-test clean
+
+$(STAMP): pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+venv: $(STAMP)
+
+debs-test:
+	@scripts/install-debs.sh $$(grep -hv '^#' deps/debian-test.txt)
+
+run: $(STAMP)
+	$(VENV)/bin/pocketstack up
+
+test: $(STAMP) debs-test
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check pocketstack tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,133 @@
+"""The one typed configuration of pocketstack.
+
+Sources, strongest first: keyword arguments (the CLI's flags), environment
+variables `POCKETSTACK_*` (a section's key is `POCKETSTACK_<SECTION>_<KEY>`,
+e.g. `POCKETSTACK_IDENTITY_BCRYPT_ROUNDS`), the TOML file, then the defaults
+below. No other module reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def default_state_dir() -> Path:
+    return Path.home() / ".local" / "share" / "pocketstack"
+
+
+def default_config_file() -> Path:
+    return Path(os.environ.get("POCKETSTACK_CONFIG", "~/.config/pocketstack/pocketstack.toml"))
+
+
+def clouds_yaml_path() -> Path:
+    """Where the openstack clients look: $OS_CLIENT_CONFIG_FILE, else the user's file."""
+    explicit = os.environ.get("OS_CLIENT_CONFIG_FILE")
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path.home() / ".config" / "openstack" / "clouds.yaml"
+
+
+class IdentityConfig(BaseModel):
+    token_expiration: int = Field(3600, description="token lifetime in seconds", gt=0)
+    bcrypt_rounds: int = Field(12, ge=4, le=31)
+    max_active_keys: int = Field(3, ge=2, description="Fernet keys kept in the repository")
+    lockout_failure_attempts: int = Field(0, ge=0, description="0 disables lockout")
+    lockout_duration: int = Field(1800, gt=0, description="seconds a locked user waits")
+    cache_ttl: float = Field(300.0, ge=0, description="seconds a validated token is cached")
+    max_request_body: int = Field(114688, gt=0, description="bytes; larger bodies get 413")
+
+
+class AuthConfig(BaseModel):
+    cache_ttl: float = Field(
+        10.0, ge=0, description="seconds a service caches a token validation"
+    )
+
+
+class ComputeConfig(BaseModel):
+    driver: str = "fake"
+    fake_hosts: int = Field(1, ge=1)
+    build_timeout: int = Field(300, ge=0)
+    max_attempts: int = Field(3, ge=1)
+
+
+class NetworkConfig(BaseModel):
+    agent: str = "noop"
+
+
+class Config(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="POCKETSTACK_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="ignore",
+    )
+
+    state_dir: Path = Field(default_factory=default_state_dir)
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str | None = Field(
+        None, description="base URL put in the catalog; default http://HOST:PORT"
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL with {service} in it, one database per service; "
+        "default: SQLite files in the state directory",
+    )
+    transport_url: str = "local://"
+    policy_file: Path | None = None
+    log_level: str = "info"
+    region: str = "RegionOne"
+
+    identity: IdentityConfig = IdentityConfig()
+    auth: AuthConfig = AuthConfig()
+    compute: ComputeConfig = ComputeConfig()
+    network: NetworkConfig = NetworkConfig()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=default_config_file().expanduser())
+        return (init_settings, env_settings, toml)
+
+    # -- derived values -------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    def database_for(self, service: str) -> str:
+        if self.database_url:
+            return self.database_url.replace("{service}", service)
+        return f"sqlite+aiosqlite:///{self.state_dir / (service + '.db')}"
+
+    def path(self, *parts: str) -> Path:
+        """A path under the state directory, its parent created."""
+        p = self.state_dir.joinpath(*parts)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return p
+
+
+def load(**overrides: Any) -> Config:
+    """The configuration, with explicit overrides (None values are ignored)."""
+    cfg = Config(**{k: v for k, v in overrides.items() if v is not None})
+    cfg.state_dir = cfg.state_dir.expanduser().resolve()
+    return cfg

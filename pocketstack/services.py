@@ -1,0 +1,60 @@
+"""The services pocketstack runs, and the one shape each takes to plug in.
+
+`SERVICES` is a literal registry, in start order (identity first: the others
+need it to validate tokens). A service's `build` names an async factory
+`build(runtime) -> ServiceUnit`; it is imported only when the service runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from starlette.types import ASGIApp
+
+if TYPE_CHECKING:
+    from pocketstack.runtime import BootstrapInfo, Runtime
+
+
+class ServiceUnit(Protocol):
+    """One running service: its REST app and its life cycle."""
+
+    app: ASGIApp
+
+    async def start(self) -> None:
+        """Open the database (running migrations), start RPC servers and tasks."""
+
+    async def stop(self) -> None:
+        """Finish in-flight work and release everything `start` took."""
+
+    async def bootstrap(self, info: BootstrapInfo) -> None:
+        """First start only: create the defaults a new user expects."""
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str  # also the database name and the config section
+    service_type: str  # catalog type
+    catalog_name: str  # catalog service name, as DevStack names it
+    prefix: str  # where the all-in-one mounts it
+    endpoint_suffix: str  # catalog URL = base URL + prefix + suffix
+    build: str  # "module:function", an async (Runtime) -> ServiceUnit
+    aliases: tuple[str, ...] = ()  # extra catalog types pointing at the same endpoint
+
+    async def create(self, runtime: Runtime) -> ServiceUnit:
+        module, _, func = self.build.partition(":")
+        return await getattr(importlib.import_module(module), func)(runtime)
+
+
+SERVICES: list[ServiceSpec] = [
+    ServiceSpec("identity", "identity", "keystone", "/identity", "/v3",
+                "pocketstack.identity.unit:build"),
+]
+
+
+def by_name(name: str) -> ServiceSpec:
+    for spec in SERVICES:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"unknown service {name!r}; known: {', '.join(s.name for s in SERVICES)}")
