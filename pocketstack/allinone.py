@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, Router
 
 from pocketstack.config import Config
+from pocketstack.core import rpc
 from pocketstack.core.auth import TokenValidator
 from pocketstack.runtime import BootstrapInfo, Runtime
 from pocketstack.services import SERVICES, ServiceSpec, ServiceUnit
@@ -42,6 +43,7 @@ class AllInOne:
             timeout=60.0,
         )
         runtime = self.runtime = Runtime(self.config, http)
+        runtime.rpc = await rpc.connect(self.config)
         identity_spec, *others = SERVICES
         identity = await self._start(identity_spec, runtime)
         self.bootstrap, self.first_start = await identity.ensure_defaults(SERVICES)
@@ -78,6 +80,8 @@ class AllInOne:
                 log.exception("stopping %s failed", spec.name)
         if self.runtime is not None:
             await self.runtime.http.aclose()
+            if self.runtime.rpc is not None:
+                await self.runtime.rpc.close()
 
     async def _index(self, request: Request) -> JSONResponse:
         base = str(request.base_url).rstrip("/")
