@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pocketstack.config import Config
+from pocketstack.core import rpc
 from pocketstack.core.auth import TokenValidator
 from pocketstack.runtime import BootstrapInfo, Runtime
 from pocketstack.services import SERVICES, ServiceSpec, ServiceUnit
@@ -43,6 +44,7 @@ class AllInOne:
             timeout=60.0,
         )
         runtime = self.runtime = Runtime(self.config, http)
+        runtime.rpc = await rpc.connect(self.config)
         identity_spec, *others = SERVICES
         identity = await self._start(identity_spec, runtime)
         self.bootstrap, self.first_start = await identity.ensure_defaults(SERVICES)
@@ -81,6 +83,8 @@ class AllInOne:
                 log.exception("stopping %s failed", spec.name)
         if self.runtime is not None:
             await self.runtime.http.aclose()
+            if self.runtime.rpc is not None:
+                await self.runtime.rpc.close()
 
     async def _index(self, request: Request) -> JSONResponse:
         base = str(request.base_url).rstrip("/")
