@@ -104,6 +104,11 @@ def base(req: Request) -> str:
     return req.scope.get("root_path", "")
 
 
+def location(req: Request, path: str) -> dict[str, str]:
+    """A Location header: absolute, as WebOb makes Placement's (clients follow it)."""
+    return {"location": f"{req.url.scheme}://{req.url.netloc}{base(req)}{path}"}
+
+
 def require_field(req: Request, minimum: str, field: str) -> None:
     """A body field that appeared in `minimum` is invalid before it."""
     if not want(req, minimum):

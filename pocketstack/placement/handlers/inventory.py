@@ -72,8 +72,8 @@ async def create_inventory(req: Request) -> Response:
         await inventory.set_one(s, rp, data.resource_provider_generation, rc,
                                 record(req, rc, data), create=True)
         body = await render_one(s, rp, rc)
-    href = f"{http.base(req)}/resource_providers/{rp.uuid}/inventories/{rc}"
-    return http.respond(body, 201, {"location": href})
+    where = f"/resource_providers/{rp.uuid}/inventories/{rc}"
+    return http.respond(body, 201, http.location(req, where))
 
 
 async def show_inventory(req: Request) -> Response:

@@ -30,8 +30,7 @@ async def create_class(req: Request) -> Response:
         if await resource_class.exists(s, data.name):
             raise exc.Conflict(f"Conflicting resource class already exists: {data.name}")
         await resource_class.create(s, data.name)
-    href = f"{http.base(req)}/resource_classes/{data.name}"
-    return http.respond(None, 201, {"location": href})
+    return http.respond(None, 201, http.location(req, f"/resource_classes/{data.name}"))
 
 
 async def show_class(req: Request) -> Response:
@@ -55,7 +54,7 @@ async def put_class(req: Request) -> Response:
         if await resource_class.exists(s, name):
             return http.respond(None, 204)
         await resource_class.create(s, name)
-    return http.respond(None, 201, {"location": f"{http.base(req)}/resource_classes/{name}"})
+    return http.respond(None, 201, http.location(req, f"/resource_classes/{name}"))
 
 
 async def delete_class(req: Request) -> Response:

@@ -52,7 +52,7 @@ async def create_provider(req: Request) -> Response:
     async with svc.write() as s:
         rp = await resource_provider.create(s, data.name, data.uuid, data.parent_provider_uuid)
         uuid = rp.uuid
-    location = {"location": f"{http.base(req)}/resource_providers/{uuid}"}
+    location = http.location(req, f"/resource_providers/{uuid}")
     if not http.want(req, "1.20"):
         return http.respond(None, 201, location)
     async with svc.db.read() as s:

@@ -51,7 +51,7 @@ async def put_trait(req: Request) -> Response:
     async with svc.write() as s:
         created = await trait.create(s, name)
     return http.respond(None, 201 if created else 204,
-                        {"location": f"{http.base(req)}/traits/{name}"})
+                        http.location(req, f"/traits/{name}"))
 
 
 async def delete_trait(req: Request) -> Response:
