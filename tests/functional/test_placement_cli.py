@@ -36,11 +36,11 @@ def test_placement_is_admin_only_and_speaks_its_error_format(cloud):
     with cloud.http(None) as anon:
         r = anon.get(PLACEMENT + "/resource_providers")
         assert r.status_code == 401 and r.json()["errors"][0]["status"] == 401
-    with cloud.http("pocketstack") as demo:
+    with cloud.http(token=cloud.token("pocketstack", fresh=True)) as demo:
         r = demo.get(PLACEMENT + "/resource_providers", headers=LATEST)
         assert r.status_code == 403
         assert r.json()["errors"][0]["code"] == "placement.undefined_code"
-    with cloud.http("pocketstack-admin") as admin:
+    with cloud.http(token=cloud.token("pocketstack-admin", fresh=True)) as admin:
         r = admin.get(PLACEMENT + "/resource_providers/nope", headers=LATEST)
         assert r.status_code == 404
         assert r.json()["errors"][0]["code"] == "placement.resource_provider.not_found"
