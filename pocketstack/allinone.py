@@ -16,6 +16,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pocketstack.config import Config
 from pocketstack.core import rpc
@@ -64,6 +65,8 @@ class AllInOne:
     async def _start(self, spec: ServiceSpec, runtime: Runtime) -> ServiceUnit:
         unit = await spec.create(runtime)
         await unit.start()
+        # The bare prefix ("/identity") is the service's root, as "/identity/" is.
+        self.router.routes.append(Route(spec.prefix, endpoint=_AtRoot(unit.app, spec.prefix)))
         self.router.routes.append(Mount(spec.prefix, app=unit.app))
         self.units.append((spec, unit))
         return unit
@@ -93,3 +96,15 @@ class AllInOne:
                 ]
             }
         })
+
+
+class _AtRoot:
+    """Serves a mounted app's root at its bare prefix, without a redirect."""
+
+    def __init__(self, app: ASGIApp, prefix: str):
+        self.app, self.prefix = app, prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope = dict(scope, root_path=scope.get("root_path", "") + self.prefix,
+                     path=scope["path"] + "/")
+        await self.app(scope, receive, send)
