@@ -10,6 +10,7 @@ downloaded to a temporary file next to the volumes.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -85,9 +86,12 @@ class ImageService:
                 if resp.status_code != 200:
                     raise BackendError(f"downloading image {image_id} failed: "
                                        f"image service answered {resp.status_code}")
-                with open(dest, "wb") as f:
+                f = await asyncio.to_thread(open, dest, "wb")
+                try:
                     async for chunk in resp.aiter_bytes(CHUNK):
-                        f.write(chunk)
+                        await asyncio.to_thread(f.write, chunk)
+                finally:
+                    await asyncio.to_thread(f.close)
         except httpx.HTTPError as err:
             raise BackendError(f"downloading image {image_id} failed: {err}") from None
 
@@ -102,9 +106,12 @@ class ImageService:
 
     async def upload(self, ctx: RequestContext, image_id: str, path: Path) -> None:
         async def chunks() -> AsyncIterator[bytes]:
-            with open(path, "rb") as f:
-                while block := f.read(CHUNK):
+            f = await asyncio.to_thread(open, path, "rb")
+            try:
+                while block := await asyncio.to_thread(f.read, CHUNK):
                     yield block
+            finally:
+                await asyncio.to_thread(f.close)
 
         headers = self._headers(ctx) | {"Content-Type": "application/octet-stream"}
         resp = await self.http.put(f"{self.url}/v2/images/{image_id}/file", content=chunks(),

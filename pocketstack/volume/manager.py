@@ -23,7 +23,7 @@ from pocketstack.core.exceptions import BadRequest, PocketstackError
 from pocketstack.volume import store
 from pocketstack.volume.backends.base import Backend, ImageSource, SnapshotRef, VolumeRef
 from pocketstack.volume.images import ImageService
-from pocketstack.volume.messages import CapacityReport, ScheduleRequest, SchedulerClient
+from pocketstack.volume.messages import CapacityReport, SchedulerClient, ScheduleRequest
 from pocketstack.volume.models import Attachment, Snapshot, Volume, now
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ class VolumeManager:
         self.ratio = max_over_subscription_ratio
         self.reserved_percentage = reserved_percentage
         self._tasks: set[asyncio.Task] = set()
+        self._creating: set[str] = set()  # a duplicate cast (at-least-once) is ignored
 
     # -- life cycle ---------------------------------------------------------
 
@@ -106,19 +107,26 @@ class VolumeManager:
                             request: ScheduleRequest) -> None:
         async with self.db.read() as s:
             volume = await store.find_volume(s, request.volume_id)
-        if volume is None or volume.status != "creating":
+        if volume is None or volume.status != "creating" or volume.id in self._creating:
             return
+        self._creating.add(volume.id)
+        try:
+            await self._create(ctxt, volume, request)
+        finally:
+            self._creating.discard(volume.id)
+        await self.send_report()
+
+    async def _create(self, ctxt: RequestContext, volume: Volume,
+                      request: ScheduleRequest) -> None:
         ref = VolumeRef(volume.id, volume.size)
-        values: dict[str, Any] = {}
         try:
             values = await self._create_from_source(ctxt, ref, request)
         except Exception as err:  # noqa: BLE001 - every failure ends in "error"
             await self._fail(Volume, volume, "error", "create volume", err)
-        else:
-            async with self.db.write() as s:
-                await store.transition(s, Volume, volume.id, ["creating"], status="available",
-                                       launched_at=now(), **values)
-        await self.send_report()
+            return
+        async with self.db.write() as s:
+            await store.transition(s, Volume, volume.id, ["creating"], status="available",
+                                   launched_at=now(), **values)
 
     async def _create_from_source(self, ctxt: RequestContext, ref: VolumeRef,
                                   request: ScheduleRequest) -> dict[str, Any]:
@@ -307,7 +315,8 @@ class VolumeManager:
 
     async def _fail(self, model: Any, row: Any, status: str, action: str,
                     err: BaseException) -> None:
-        reason = err.message if isinstance(err, PocketstackError) else f"{type(err).__name__}: {err}"
+        known = isinstance(err, PocketstackError)
+        reason = err.message if known else f"{type(err).__name__}: {err}"
         if not isinstance(err, PocketstackError):
             log.exception("%s %s failed", action, row.id, exc_info=err)
         else:

@@ -42,11 +42,12 @@ class Body(BaseModel):
 
 class VolumeCreate(Body):
     size: Size | None = None
+    metadata: Annotated[Metadata, BeforeValidator(lambda v: {} if v is None else v)] = Field(
+        default_factory=dict)
     name: Name | None = None
     description: Annotated[str, Field(max_length=65535)] | None = None
     volume_type: Name | None = None
     availability_zone: Name | None = None
-    metadata: Metadata = Field(default_factory=dict)
     imageRef: str | None = None  # noqa: N815 - the wire name
     image_id: str | None = None
     snapshot_id: str | None = None
@@ -104,7 +105,8 @@ class SnapshotCreate(Body):
     name: Name | None = None
     description: Annotated[str, Field(max_length=65535)] | None = None
     force: BoolLike = False
-    metadata: Metadata = Field(default_factory=dict)
+    metadata: Annotated[Metadata, BeforeValidator(lambda v: {} if v is None else v)] = Field(
+        default_factory=dict)
     display_name: Name | None = None
     display_description: str | None = None
 

@@ -20,8 +20,8 @@ from pocketstack.volume import quota, schemas, store
 from pocketstack.volume.images import ImageService
 from pocketstack.volume.messages import (
     ManagerClient,
-    ScheduleRequest,
     SchedulerClient,
+    ScheduleRequest,
     VolumeTypeInfo,
 )
 from pocketstack.volume.models import Attachment, Snapshot, Volume, VolumeType, now
@@ -92,8 +92,8 @@ class VolumeService:
         if body.snapshot_id:
             snapshot = await store.get_snapshot(s, body.snapshot_id, self.scope(ctx))
             if snapshot.status != "available":
-                raise exc.BadRequest(f"Invalid snapshot: Originating snapshot status must be "
-                                     f"one of 'available' values")
+                raise exc.BadRequest("Invalid snapshot: Originating snapshot status must be "
+                                     "one of 'available' values")
             return await store.get_volume(s, snapshot.volume_id), snapshot
         if body.source_volid:
             source = await store.get_volume(s, body.source_volid, self.scope(ctx))

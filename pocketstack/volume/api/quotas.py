@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pocketstack.core import exceptions as exc
 from pocketstack.volume import quota, store
-from pocketstack.volume.api.common import body, ctx, enforce, service, truthy, unwrap
+from pocketstack.volume.api.common import body, ctx, enforce, service, truthy
 from pocketstack.volume.models import VolumeType
 
 router = APIRouter()

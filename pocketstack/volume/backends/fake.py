@@ -87,7 +87,7 @@ class FakeBackend:
                                    disk_format: str) -> None:
         await self._op("copy_volume_to_image")
         self._need(self.volumes, volume.id)
-        dest.write_bytes(b"\0" * 512)
+        await asyncio.to_thread(dest.write_bytes, b"\0" * 512)
 
     async def revert_to_snapshot(self, volume: VolumeRef, snapshot: SnapshotRef) -> None:
         await self._op("revert_to_snapshot")

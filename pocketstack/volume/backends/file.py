@@ -17,9 +17,9 @@ from typing import Any
 
 from pocketstack.volume.backends import qemu_img
 from pocketstack.volume.backends.base import (
-    GiB,
     BackendError,
     Capacity,
+    GiB,
     ImageSource,
     SnapshotRef,
     VolumeRef,
@@ -158,8 +158,8 @@ class FileBackend:
             info = await qemu_img.info(path, "qcow2")
             if int(info["virtual-size"]) < size_gb * GiB:
                 await qemu_img.resize(path, "qcow2", size_gb * GiB)
-        elif path.stat().st_size < size_gb * GiB:
-            await asyncio.to_thread(_truncate, path, size_gb * GiB)
+        else:
+            await asyncio.to_thread(_grow_raw, path, size_gb * GiB)
 
     async def _copy(self, src: Path, dst: Path) -> None:
         if self.fmt == "qcow2":
@@ -193,6 +193,11 @@ class _Writing:
             os.replace(self.tmp, self.dest)
         else:
             self.tmp.unlink(missing_ok=True)
+
+
+def _grow_raw(path: Path, size: int) -> None:
+    if path.stat().st_size < size:
+        _truncate(path, size)
 
 
 def _truncate(path: Path, size: int) -> None:

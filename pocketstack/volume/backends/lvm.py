@@ -17,9 +17,9 @@ from typing import Any
 
 from pocketstack.volume.backends import qemu_img
 from pocketstack.volume.backends.base import (
-    GiB,
     BackendError,
     Capacity,
+    GiB,
     ImageSource,
     SnapshotRef,
     VolumeRef,

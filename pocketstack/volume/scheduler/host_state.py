@@ -39,7 +39,8 @@ class HostState:
         if not self.report.thin:
             return self.free_gb
         limit = (self.report.total_gb - self.reserved_gb) * self.report.max_over_subscription_ratio
-        return min(limit - self.allocated_gb, self.free_gb * self.report.max_over_subscription_ratio)
+        ratio = self.report.max_over_subscription_ratio
+        return min(limit - self.allocated_gb, self.free_gb * ratio)
 
     def place(self, size_gb: float) -> None:
         self.placed_gb += size_gb

@@ -85,7 +85,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )
-    op.create_index(op.f('ix_volume_types_created_at'), 'volume_types', ['created_at'], unique=False)
+    op.create_index(op.f('ix_volume_types_created_at'), 'volume_types', ['created_at'],
+                    unique=False)
     op.create_table('volumes',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('project_id', sa.String(length=64), nullable=False),

@@ -14,7 +14,7 @@ class CapacityFilter:
             if host.free_gb <= 0:
                 return Result(False, "no physical space left")
             room = host.virtual_free_gb
-            kind = "virtual (thin, ratio {:g})".format(host.report.max_over_subscription_ratio)
+            kind = f"virtual (thin, ratio {host.report.max_over_subscription_ratio:g})"
         else:
             room, kind = host.free_gb, "free"
         if room >= request.size:
