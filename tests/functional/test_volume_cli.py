@@ -11,12 +11,17 @@ import pytest
 from tests.functional.conftest import Cloud, CommandFailed
 
 
+def client_for(cloud: Cloud, user: str = "pocketstack", **kw: Any):  # noqa: ANN201
+    """An httpx client with a fresh token (other tests revoke tokens)."""
+    return cloud.http(user, token=cloud.token(user, fresh=True), **kw)
+
+
 def wait_for(cloud: Cloud, kind: str, obj_id: str, ok, user: str = "pocketstack",  # noqa: ANN001
              timeout: float = 30.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
-    with cloud.http(user) as http:
+    with client_for(cloud, user) as client:
         while True:
-            r = http.get(f"/volume/v3/{kind}s/{obj_id}")
+            r = client.get(f"/volume/v3/{kind}s/{obj_id}")
             body = r.json().get(kind) if r.status_code == 200 else None
             if body is not None and ok(body):
                 return body
@@ -46,7 +51,7 @@ def test_volume_walk(cloud: Cloud):
 
     fast = cloud.openstack("volume", "type", "create", "fast", cloud="pocketstack-admin")
     assert fast["name"] == "fast"
-    with cloud.http("pocketstack") as http:
+    with client_for(cloud, "pocketstack") as http:
         types = http.get("/volume/v3/types").json()["volume_types"]
     assert {"__DEFAULT__", "fast"} <= {t["name"] for t in types}
 
@@ -56,7 +61,7 @@ def test_volume_walk(cloud: Cloud):
     assert shown["size"] == 2 and shown["type"] == "__DEFAULT__"
 
     # a volume with a snapshot cannot go; without it, it can
-    with cloud.http("pocketstack") as http:
+    with client_for(cloud, "pocketstack") as http:
         assert http.delete(f"/volume/v3/volumes/{v1['id']}").status_code == 400
         assert http.delete(f"/volume/v3/snapshots/{s1['id']}").status_code == 202
     wait_gone(cloud, f"/volume/v3/snapshots/{s1['id']}")
@@ -67,18 +72,18 @@ def test_volume_walk(cloud: Cloud):
 
 def wait_gone(cloud: Cloud, path: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
-    with cloud.http("pocketstack-admin") as http:
-        while http.get(path).status_code != 404:
+    with client_for(cloud, "pocketstack-admin") as client:
+        while client.get(path).status_code != 404:
             assert time.monotonic() < deadline, f"{path} still there"
             time.sleep(0.1)
 
 
 def test_quota_refuses_the_third_volume(cloud: Cloud):
-    with cloud.http("pocketstack-admin") as admin:
+    with client_for(cloud, "pocketstack-admin") as admin:
         demo = admin.get("/identity/v3/projects", params={"name": "demo"}).json()["projects"]
     demo_id = demo[0]["id"]
     made = []
-    with cloud.http("pocketstack") as http:
+    with client_for(cloud, "pocketstack") as http:
         try:
             cloud.openstack("quota", "set", "--volumes", "2", demo_id, cloud="pocketstack-admin")
             quota = http.get(f"/volume/v3/os-quota-sets/{demo_id}").json()["quota_set"]
@@ -92,7 +97,7 @@ def test_quota_refuses_the_third_volume(cloud: Cloud):
             assert "413" in refused.value.stderr
             assert "VolumeLimitExceeded" in refused.value.stderr
         finally:
-            with cloud.http("pocketstack-admin") as admin:
+            with client_for(cloud, "pocketstack-admin") as admin:
                 admin.delete(f"/volume/v3/os-quota-sets/{demo_id}")
             for vid in made:
                 wait_for(cloud, "volume", vid, available)
@@ -100,11 +105,11 @@ def test_quota_refuses_the_third_volume(cloud: Cloud):
 
 
 def test_in_use_volume_cannot_be_deleted(cloud: Cloud):
-    with cloud.http("pocketstack") as http:
+    with client_for(cloud, "pocketstack") as http:
         vol = http.post("/volume/v3/volumes", json={"volume": {"size": 1}}).json()["volume"]
     wait_for(cloud, "volume", vol["id"], available)
     headers = {"OpenStack-API-Version": "volume 3.44"}
-    with cloud.http("pocketstack", headers=headers) as http:
+    with client_for(cloud, "pocketstack", headers=headers) as http:
         r = http.post("/volume/v3/attachments", json={"attachment": {
             "volume_uuid": vol["id"], "instance_uuid": "3f0b6d0a-0000-4000-8000-000000000001"}})
         assert r.status_code == 200, r.text
@@ -128,7 +133,7 @@ def test_in_use_volume_cannot_be_deleted(cloud: Cloud):
 
 
 def test_another_projects_volumes_are_invisible(cloud: Cloud):
-    with cloud.http("pocketstack-admin") as admin, cloud.http("pocketstack") as demo:
+    with client_for(cloud, "pocketstack-admin") as admin, client_for(cloud, "pocketstack") as demo:
         mine = admin.post("/volume/v3/volumes", json={"volume": {
             "size": 1, "name": "admins-own"}}).json()["volume"]
         try:
