@@ -62,8 +62,10 @@ class ComputeConfig(BaseModel):
     fake_vcpus: int = Field(16, ge=1)
     fake_memory_mb: int = Field(32768, ge=1)
     fake_disk_gb: int = Field(1000, ge=1)
-    fake_fail_spawn_on: list[str] = Field(default_factory=list, description="hosts whose "
-                                          "spawns fail")
+    fake_fail_spawn_on: list[str] = Field(default_factory=list,
+                                          description="fake hosts whose spawns fail")
+    fake_hang_spawn_on: list[str] = Field(default_factory=list,
+                                          description="fake hosts whose spawns never end")
     # The scheduler: which filters and weighers run, in order, and their weights.
     scheduler_filters: list[str] = Field(default_factory=lambda: [
         "compute", "availability_zone", "ram", "vcpu", "disk", "image_properties",
@@ -80,8 +82,6 @@ class ComputeConfig(BaseModel):
     cpu_allocation_ratio: float = Field(16.0, gt=0)
     ram_allocation_ratio: float = Field(1.5, gt=0)
     disk_allocation_ratio: float = Field(1.0, gt=0)
-    service_down_time: int = Field(60, gt=0, description="seconds without heartbeat = down")
-    heartbeat_interval: float = Field(10.0, gt=0)
     power_sync_interval: float = Field(60.0, gt=0)
     default_availability_zone: str = "nova"
 

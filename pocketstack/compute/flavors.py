@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy import delete, or_, select
 
+from pocketstack.compute.models import Flavor, FlavorAccess
 from pocketstack.core import exceptions as exc
 from pocketstack.core.context import RequestContext
 from pocketstack.core.db import Database
 from pocketstack.core.paging import page
-from pocketstack.compute.models import Flavor, FlavorAccess
 
 DEFAULT_FLAVORS = [
     # id, name, vcpus, ram MB, disk GB

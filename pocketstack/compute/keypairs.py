@@ -9,9 +9,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
+from pocketstack.compute.models import KeyPair
 from pocketstack.core import exceptions as exc
 from pocketstack.core.db import Database
-from pocketstack.compute.models import KeyPair
 
 VALID_NAME = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_ .@")
 

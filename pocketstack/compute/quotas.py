@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pocketstack.compute.models import Instance, KeyPair, Quota, ServerGroup
 from pocketstack.core import exceptions as exc
 from pocketstack.core.db import Database
-from pocketstack.compute.models import Instance, KeyPair, Quota, ServerGroup
 
 DEFAULTS = {
     "instances": 10, "cores": 20, "ram": 51200, "metadata_items": 128,

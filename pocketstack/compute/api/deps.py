@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, Request
 
+from pocketstack.compute.api.microversions import version
 from pocketstack.core import exceptions as exc
 from pocketstack.core.context import RequestContext
 from pocketstack.core.web import context
-from pocketstack.compute.api.microversions import version
 
 if TYPE_CHECKING:
     from pocketstack.compute.api.service import ComputeAPI

@@ -6,18 +6,26 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pocketstack.compute.api.deps import (
+    Ctx,
+    Mv,
+    api,
+    body_of,
+    enforce,
+    links,
+    parse_bool,
+    parse_int,
+)
+from pocketstack.compute.api.microversions import at_least
+from pocketstack.compute.flavors import SORT_KEYS
+from pocketstack.compute.models import Flavor
 from pocketstack.core import exceptions as exc
 from pocketstack.core.context import RequestContext
 from pocketstack.core.microversion import Version
 from pocketstack.core.paging import parse_limit
 from pocketstack.core.web import describe_validation
-from pocketstack.compute.api.deps import Ctx, Mv, api, body_of, enforce, links, parse_bool, \
-    parse_int
-from pocketstack.compute.api.microversions import at_least
-from pocketstack.compute.flavors import SORT_KEYS
-from pocketstack.compute.models import Flavor
 
 router = APIRouter(prefix="/v2.1/flavors")
 JSON = Annotated[Any, Body()]
@@ -25,8 +33,8 @@ JSON = Annotated[Any, Body()]
 
 class FlavorCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    name: str = Field(min_length=1, max_length=255, pattern=r"^(?! )[^\x00-\x1f]*(?<! )$")
-    id: str | None = Field(None, max_length=255, pattern=r"^(?! )[\w.\- ]*(?<! )$")
+    name: str = Field(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f]+$")
+    id: str | None = Field(None, min_length=1, max_length=255, pattern=r"^[\w.\- ]+$")
     ram: int = Field(ge=1, le=2**31 - 1)
     vcpus: int = Field(ge=1, le=2**31 - 1)
     disk: int = Field(ge=0, le=2**31 - 1)
@@ -35,6 +43,13 @@ class FlavorCreate(BaseModel):
     rxtx_factor: float = Field(1.0, gt=0, le=3.40282e38)
     is_public: bool = Field(True, alias="os-flavor-access:is_public")
     description: str | None = Field(None, max_length=65535)
+
+    @field_validator("name", "id")
+    @classmethod
+    def _no_edge_spaces(cls, v: str | None) -> str | None:
+        if v is not None and v != v.strip():
+            raise ValueError("must not start or end with a space")
+        return v
 
 
 def view(request: Request, f: Flavor, mv: Version, detail: bool = True) -> dict[str, Any]:

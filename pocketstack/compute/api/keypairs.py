@@ -6,14 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
 
-from pocketstack.core import exceptions as exc
-from pocketstack.core.context import RequestContext
-from pocketstack.core.microversion import Version
-from pocketstack.core.paging import parse_limit
 from pocketstack.compute.api.deps import Ctx, Mv, api, body_of, enforce
 from pocketstack.compute.api.microversions import at_least
 from pocketstack.compute.models import KeyPair
 from pocketstack.compute.quotas import limits
+from pocketstack.core import exceptions as exc
+from pocketstack.core.context import RequestContext
+from pocketstack.core.microversion import Version
+from pocketstack.core.paging import parse_limit
 
 router = APIRouter(prefix="/v2.1/os-keypairs")
 JSON = Annotated[Any, Body()]

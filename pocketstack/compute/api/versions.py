@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from pocketstack.core.web import base_url
 from pocketstack.compute.api.microversions import MAX, MIN
+from pocketstack.core.web import base_url
 
 router = APIRouter()
 UPDATED = "2013-07-23T11:33:21Z"
