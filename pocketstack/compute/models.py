@@ -12,6 +12,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from pocketstack.core.service_records import ServiceRecordMixin
+
 
 class Base(DeclarativeBase):
     pass
@@ -170,22 +172,8 @@ class Quota(Base):
     hard_limit: Mapped[int] = mapped_column(Integer)
 
 
-class Service(Base):
+class Service(ServiceRecordMixin, Base):
     """A compute service (scheduler, conductor, one per compute agent) and its heartbeat."""
-
-    __tablename__ = "services"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    host: Mapped[str] = mapped_column(String(255))
-    binary: Mapped[str] = mapped_column(String(64))
-    topic: Mapped[str] = mapped_column(String(255))
-    zone: Mapped[str] = mapped_column(String(255), default="internal")
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    disabled_reason: Mapped[str | None] = mapped_column(String(255), default=None)
-    forced_down: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_seen_up: Mapped[datetime | None] = mapped_column(DateTime, default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
-    __table_args__ = (Index("ux_services_host_binary", "host", "binary", unique=True),)
 
 
 class ComputeNode(Base):

@@ -4,7 +4,6 @@ transaction."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -24,6 +23,7 @@ from pocketstack.compute.models import (
 )
 from pocketstack.core import exceptions as exc
 from pocketstack.core.db import Database
+from pocketstack.core.service_records import ServiceRecords
 from pocketstack.core.tracing import Span as TraceSpan
 
 
@@ -32,8 +32,9 @@ def now() -> datetime:
 
 
 class Store:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, down_time: float = 60.0):
         self.db = db
+        self.records = ServiceRecords(db, Service, down_time=down_time)
 
     # -- instances ----------------------------------------------------------------
 
@@ -158,16 +159,6 @@ class Store:
 
     # -- services, nodes and aggregates -------------------------------------------------
 
-    async def heartbeat(self, host: str, binary: str, topic: str, zone: str) -> None:
-        async with self.db.write() as s:
-            row = await s.scalar(select(Service).where(Service.host == host,
-                                                       Service.binary == binary))
-            if row is None:
-                s.add(Service(id=str(uuid.uuid4()), host=host, binary=binary, topic=topic,
-                              zone=zone, last_seen_up=now()))
-            else:
-                row.last_seen_up = now()
-
     async def save_node(self, report: Any) -> None:
         values = dict(host=report.host, hypervisor_hostname=report.node,
                       hypervisor_type=report.hypervisor_type,
@@ -185,11 +176,6 @@ class Store:
     async def nodes(self) -> list[ComputeNode]:
         async with self.db.read() as s:
             return list(await s.scalars(select(ComputeNode).order_by(ComputeNode.host)))
-
-    async def services(self) -> list[Service]:
-        async with self.db.read() as s:
-            return list(await s.scalars(select(Service).order_by(Service.created_at,
-                                                                 Service.host)))
 
     async def aggregates(self) -> list[Aggregate]:
         async with self.db.read() as s:

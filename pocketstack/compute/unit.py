@@ -9,11 +9,8 @@ import contextlib
 import logging
 import socket
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import select
 
 from pocketstack.compute import virt
 from pocketstack.compute.agent.manager import ComputeAgent
@@ -22,17 +19,17 @@ from pocketstack.compute.api.policy import RULES
 from pocketstack.compute.api.service import ComputeAPI
 from pocketstack.compute.conductor.manager import ConductorManager
 from pocketstack.compute.conductor.messages import ConductorClient
-from pocketstack.compute.models import Service
 from pocketstack.compute.remote.image import FakeImageAPI, RestImageAPI
 from pocketstack.compute.remote.network import FakeNetworkAPI, RestNetworkAPI
 from pocketstack.compute.remote.placement import FakePlacement, RestPlacementAPI
 from pocketstack.compute.remote.volume import FakeVolumeAPI, RestVolumeAPI
 from pocketstack.compute.scheduler.host_state import HostStates
 from pocketstack.compute.scheduler.manager import SchedulerManager
-from pocketstack.compute.store import Store, now
+from pocketstack.compute.store import Store
 from pocketstack.core.db import Database
 from pocketstack.core.policy import Enforcer
 from pocketstack.core.rpc import RPCServer, Target
+from pocketstack.core.runner import PeriodicTask, ServiceRunner
 from pocketstack.core.tracing import OtlpExporter, SpanBuffer, Tracer
 from pocketstack.runtime import BootstrapInfo, Runtime
 from pocketstack.services import SERVICES
@@ -83,27 +80,25 @@ async def service_token(runtime: Runtime) -> str:
 class ComputeUnit:
     runtime: Runtime
     remotes: Remotes
-    app: Any = None
-    api: ComputeAPI | None = None
     agents: dict[str, ComputeAgent] = field(default_factory=dict)
+    runners: list[ServiceRunner] = field(default_factory=list)
     servers: list[RPCServer] = field(default_factory=list)
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         cfg = self.runtime.config
         self.db = Database(cfg.database_for("compute"), MIGRATIONS)
-        self.store = Store(self.db)
+        self.store = Store(self.db, down_time=cfg.rpc.service_down_time)
         writers = [self.store.save_spans]
         if cfg.tracing.otlp_url:
             writers.append(OtlpExporter(cfg.tracing.otlp_url))
         self.spans = SpanBuffer(writers, cfg.tracing.flush_interval)
-        self.tracer = Tracer("compute", self.spans.add)
         self.api = ComputeAPI(
-            self.db, Enforcer(RULES, cfg.policy_file), self.runtime.rpc, self.tracer,
-            cfg.compute, self.remotes.images, self.remotes.network, self.remotes.volumes,
-            self.remotes.placement, self.service_up)
-        self.api.down_after = cfg.rpc.service_down_time
-        self.app_inner, self.app = build_app(self.api, self._validate, self.tracer)
+            self.store, Enforcer(RULES, cfg.policy_file), self.runtime.rpc,
+            Tracer("compute-api", self.spans.add), cfg.compute, self.remotes.images,
+            self.remotes.network, self.remotes.volumes, self.remotes.placement,
+            self.service_up)
+        self.app_inner, self.app = build_app(self.api, self._validate, self.api.tracer)
 
     async def _validate(self, token: str) -> Any:
         return await self.runtime.validator.validate(token)
@@ -115,65 +110,78 @@ class ComputeUnit:
         return [socket.gethostname()]
 
     async def start(self) -> None:
-        cfg, rpc = self.runtime.config, self.runtime.rpc
         await self.db.start()
-        c = cfg.compute
-        token = lambda: service_token(self.runtime)  # noqa: E731
-        scheduler = SchedulerManager(
-            self.store, HostStates(cpu_ratio=c.cpu_allocation_ratio,
-                                   ram_ratio=c.ram_allocation_ratio,
-                                   disk_ratio=c.disk_allocation_ratio,
-                                   down_after=cfg.rpc.service_down_time,
-                                   default_zone=c.default_availability_zone),
-            self.remotes.placement, rpc, Tracer("scheduler", self.spans.add), c)
-        await scheduler.load()
-        self.scheduler = scheduler
-        conductor = ConductorManager(self.store, rpc, self.remotes.placement,
+        self.tasks.append(asyncio.create_task(self.spans.run()))
+        await self._start_scheduler()
+        await self._start_conductor()
+        for host in self.hosts():
+            await self._start_agent(host)
+
+    def _runner(self, binary: str, host: str, topic: str, manager: object,
+                periodic: list[PeriodicTask], records: bool = True) -> ServiceRunner:
+        rc = self.runtime.config.rpc
+        runner = ServiceRunner(self.runtime.rpc, binary=binary, host=host, topic=topic,
+                               manager=manager, records=self.store.records if records else None,
+                               periodic=periodic, report_interval=rc.report_interval)
+        self.runners.append(runner)
+        return runner
+
+    async def _start_scheduler(self) -> None:
+        c = self.runtime.config.compute
+        states = HostStates(cpu_ratio=c.cpu_allocation_ratio, ram_ratio=c.ram_allocation_ratio,
+                            disk_ratio=c.disk_allocation_ratio,
+                            down_after=self.runtime.config.rpc.service_down_time,
+                            default_zone=c.default_availability_zone)
+        self.scheduler = SchedulerManager(self.store, states, self.remotes.placement,
+                                          self.runtime.rpc, Tracer("scheduler", self.spans.add),
+                                          c)
+        await self.scheduler.load()
+        await self._runner("nova-scheduler", socket.gethostname(), "scheduler",
+                           self.scheduler, []).start()
+        self.servers.append(await self.runtime.rpc.serve(Target("scheduler", fanout=True),
+                                                         self.scheduler))
+
+    async def _start_conductor(self) -> None:
+        c = self.runtime.config.compute
+        conductor = ConductorManager(self.store, self.runtime.rpc, self.remotes.placement,
                                      self.remotes.network, self.remotes.volumes,
-                                     Tracer("conductor", self.spans.add), c, token)
-        self.servers += [await rpc.serve(Target("scheduler", server="scheduler"), scheduler),
-                         await rpc.serve(Target("scheduler", fanout=True), scheduler),
-                         await rpc.serve(Target("conductor", server="conductor"), conductor)]
-        self._spawn(self.spans.run(), conductor._run_periodic(), self._heartbeats())
+                                     Tracer("conductor", self.spans.add), c,
+                                     lambda: service_token(self.runtime))
+        interval = max(min(c.build_timeout / 4, 30.0), 0.2)
+        await self._runner("nova-conductor", socket.gethostname(), "conductor", conductor, [
+            PeriodicTask("build_timeouts", conductor._check_build_timeouts, interval)]).start()
+
+    async def _start_agent(self, host: str) -> None:
+        cfg = self.runtime.config
+        c = cfg.compute
         ratios = {"VCPU": c.cpu_allocation_ratio, "MEMORY_MB": c.ram_allocation_ratio,
                   "DISK_GB": c.disk_allocation_ratio}
-        for host in self.hosts():
-            agent = ComputeAgent(host, virt.load(cfg, host), ConductorClient(rpc),
-                                 self.remotes.images, self.remotes.network,
-                                 self.remotes.volumes, self.remotes.placement,
-                                 Tracer("compute-agent", self.spans.add), ratios)
-            self.agents[host] = agent
-            self.servers.append(await rpc.serve(Target("compute", server=host), agent))
-            await agent._start()
-            self._spawn(agent._run_periodic(cfg.rpc.report_interval, c.power_sync_interval))
-
-    def _spawn(self, *coros: Any) -> None:
-        self.tasks += [asyncio.create_task(co) for co in coros]
-
-    async def _heartbeats(self) -> None:
-        interval = self.runtime.config.rpc.report_interval
-        while True:
-            for binary, topic in (("nova-scheduler", "scheduler"),
-                                  ("nova-conductor", "conductor")):
-                with contextlib.suppress(Exception):
-                    await self.store.heartbeat(socket.gethostname(), binary, topic,
-                                               "internal")
-            await asyncio.sleep(interval)
+        agent = ComputeAgent(host, virt.load(cfg, host), ConductorClient(self.runtime.rpc),
+                             self.remotes.images, self.remotes.network, self.remotes.volumes,
+                             self.remotes.placement, Tracer("compute-agent", self.spans.add),
+                             ratios)
+        self.agents[host] = agent
+        await agent._start()
+        # An agent never touches the database: its heartbeat goes through the conductor.
+        await self._runner("nova-compute", host, "compute", agent, [
+            PeriodicTask("heartbeat", agent._heartbeat, cfg.rpc.report_interval),
+            PeriodicTask("sync_power_states", agent._sync_power_states, c.power_sync_interval),
+        ], records=False).start()
 
     async def service_up(self, host: str) -> bool:
-        async with self.db.read() as s:
-            row = await s.scalar(select(Service).where(Service.host == host,
-                                                       Service.binary == "nova-compute"))
-        down_after = timedelta(seconds=self.runtime.config.rpc.service_down_time)
-        return (row is not None and row.last_seen_up is not None and not row.forced_down
-                and now() - row.last_seen_up <= down_after)
+        records = self.store.records
+        return any(records.is_up(r) for r in await records.list(host=host,
+                                                                 binary="nova-compute"))
 
     async def stop(self) -> None:
-        for server in reversed(self.servers):
+        for runner in reversed(self.runners):
             try:
-                await asyncio.wait_for(server.stop(), STOP_TIMEOUT)
+                await asyncio.wait_for(runner.stop(), STOP_TIMEOUT)
             except Exception:  # noqa: BLE001 - e.g. a build that never ends
-                await server.abort()
+                if runner.server is not None:
+                    await runner.server.abort()
+        for server in self.servers:
+            await server.stop()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:

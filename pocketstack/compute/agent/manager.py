@@ -4,8 +4,6 @@ reconciling power states with the driver."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -185,32 +183,19 @@ class ComputeAgent:
                               ("DISK_GB", report.disk_gb))}
         await self.placement.set_inventory(self.provider_id, inventory)
 
-    async def _heartbeat(self) -> None:
-        await self.conductor.report_host(RequestContext.admin(), await self._report())
+    async def _heartbeat(self, ctxt: RequestContext) -> None:
+        await self.conductor.report_host(ctxt, await self._report())
 
-    async def _sync_power_states(self) -> None:
+    async def _sync_power_states(self, ctxt: RequestContext) -> None:
         guests = await self.driver.list_guests()
-        await self.conductor.sync_power_states(
-            RequestContext.admin(), self.host, {i: int(s) for i, s in guests.items()})
+        await self.conductor.sync_power_states(ctxt, self.host,
+                                               {i: int(s) for i, s in guests.items()})
 
     async def _start(self) -> None:
         """Tell placement and the conductor (so the scheduler) what this host offers."""
         report = await self._report()
         await self._report_to_placement(report)
         await self.conductor.report_host(RequestContext.admin(), report)
-
-    async def _run_periodic(self, interval: float, power_interval: float) -> None:
-        last_sync = time.monotonic()
-        while True:
-            await asyncio.sleep(interval)
-            with contextlib.suppress(Exception):
-                await self._heartbeat()
-            if time.monotonic() - last_sync >= power_interval:
-                last_sync = time.monotonic()
-                try:
-                    await self._sync_power_states()
-                except Exception:  # noqa: BLE001 - try again next time
-                    log.exception("power state sync on %s failed", self.host)
 
 
 __all__ = ["ComputeAgent", "DriverError", "PowerState"]

@@ -3,7 +3,6 @@ agents' heartbeats and reports), and availability zones."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
@@ -12,7 +11,6 @@ from pocketstack.compute.api.deps import Ctx, Mv, api, enforce
 from pocketstack.compute.api.microversions import at_least
 from pocketstack.compute.api.views import iso
 from pocketstack.compute.models import ComputeNode, Service
-from pocketstack.compute.store import now
 from pocketstack.core import exceptions as exc
 from pocketstack.core.context import RequestContext
 from pocketstack.core.microversion import Version
@@ -22,14 +20,15 @@ JSON = Annotated[Any, Body()]
 
 
 def is_up(request: Request, service: Service) -> bool:
-    down_after = api(request).down_after
-    seen = service.last_seen_up
-    return (seen is not None and not service.forced_down
-            and now() - seen <= timedelta(seconds=down_after))
+    return api(request).store.records.is_up(service)
 
 
-def service_view(request: Request, s: Service, mv: Version) -> dict[str, Any]:
-    body = {"id": s.id, "binary": s.binary, "host": s.host, "zone": s.zone,
+def service_view(request: Request, s: Service, mv: Version,
+                 zones: dict[str, str]) -> dict[str, Any]:
+    zone = "internal" if s.binary != "nova-compute" else zones.get(
+        s.host, api(request).settings.default_availability_zone)
+    body = {"id": s.uuid if at_least(mv, "2.53") else s.id, "binary": s.binary,
+            "host": s.host, "zone": zone,
             "status": "disabled" if s.disabled else "enabled",
             "state": "up" if is_up(request, s) else "down",
             "disabled_reason": s.disabled_reason, "updated_at": iso(s.last_seen_up)}
@@ -42,9 +41,14 @@ def service_view(request: Request, s: Service, mv: Version) -> dict[str, Any]:
 async def services(request: Request, ctx: RequestContext = Ctx, mv: Version = Mv) -> dict:
     enforce(request, ctx, "os_compute_api:os-services")
     q = request.query_params
-    found = [s for s in await api(request).store.services()
-             if q.get("host") in (None, s.host) and q.get("binary") in (None, s.binary)]
-    return {"services": [service_view(request, s, mv) for s in found]}
+    found = await api(request).store.records.list(host=q.get("host"), binary=q.get("binary"))
+    zones = await _zone_of_hosts(request)
+    return {"services": [service_view(request, s, mv, zones) for s in found]}
+
+
+async def _zone_of_hosts(request: Request) -> dict[str, str]:
+    aggs = await api(request).store.aggregates()
+    return {h: a.availability_zone for a in aggs if a.availability_zone for h in a.hosts}
 
 
 @router.put("/os-services/{service_id}")
@@ -61,28 +65,23 @@ async def update_service(service_id: str, request: Request, body: JSON,
     if "forced_down" in body and not isinstance(body["forced_down"], bool):
         raise exc.BadRequest("Invalid input for field/attribute forced_down.")
     svc = api(request)
-    async with svc.db.write() as s:
-        row = await s.get(Service, service_id)
-        if row is None:
-            raise exc.NotFound(f"Service {service_id} not found.")
-        if "status" in body:
-            row.disabled = body["status"] == "disabled"
-            row.disabled_reason = body.get("disabled_reason") if row.disabled else None
-        if "forced_down" in body:
-            row.forced_down = body["forced_down"]
+    changes: dict[str, Any] = {}
+    if "status" in body:
+        changes["disabled"] = body["status"] == "disabled"
+        changes["disabled_reason"] = body.get("disabled_reason") if changes["disabled"] \
+            else None
+    if "forced_down" in body:
+        changes["forced_down"] = body["forced_down"]
+    row = await svc.store.records.update(service_id, **changes)
     await svc.scheduler.reload(ctx)
-    return {"service": service_view(request, row, mv)}
+    return {"service": service_view(request, row, mv, await _zone_of_hosts(request))}
 
 
 @router.delete("/os-services/{service_id}", status_code=204)
 async def delete_service(service_id: str, request: Request,
                          ctx: RequestContext = Ctx) -> Response:
     enforce(request, ctx, "os_compute_api:os-services")
-    async with api(request).db.write() as s:
-        row = await s.get(Service, service_id)
-        if row is None:
-            raise exc.NotFound(f"Service {service_id} not found.")
-        await s.delete(row)
+    await api(request).store.records.delete(service_id)
     return Response(status_code=204)
 
 
@@ -91,7 +90,7 @@ async def delete_service(service_id: str, request: Request,
 
 async def _nodes(request: Request) -> list[tuple[ComputeNode, Service | None, dict]]:
     svc = api(request)
-    services = {s.host: s for s in await svc.store.services() if s.binary == "nova-compute"}
+    services = {s.host: s for s in await svc.store.records.list(binary="nova-compute")}
     usage: dict[str, dict[str, int]] = {}
     for _iid, host, flavor, _spec in await svc.store.live_on_hosts():
         u = usage.setdefault(host, {"vcpus": 0, "ram": 0, "disk": 0, "vms": 0})
@@ -185,10 +184,9 @@ async def hypervisor(hypervisor_id: str, request: Request, ctx: RequestContext =
 
 async def _zones(request: Request) -> dict[str, list[Service]]:
     svc = api(request)
-    aggs = await svc.store.aggregates()
-    zone_of = {h: a.availability_zone for a in aggs if a.availability_zone for h in a.hosts}
+    zone_of = await _zone_of_hosts(request)
     zones: dict[str, list[Service]] = {}
-    for s in await svc.store.services():
+    for s in await svc.store.records.list():
         if s.binary == "nova-compute":
             zone = zone_of.get(s.host, svc.settings.default_availability_zone)
         else:

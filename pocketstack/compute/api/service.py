@@ -37,7 +37,6 @@ from pocketstack.compute.store import Store
 from pocketstack.config import ComputeConfig
 from pocketstack.core import exceptions as exc
 from pocketstack.core.context import RequestContext
-from pocketstack.core.db import Database
 from pocketstack.core.policy import Enforcer
 from pocketstack.core.rpc import RPC
 from pocketstack.core.tracing import Tracer
@@ -53,11 +52,12 @@ def hostname_of(name: str) -> str:
 
 
 class ComputeAPI:
-    def __init__(self, db: Database, policy: Enforcer, rpc: RPC, tracer: Tracer,
+    def __init__(self, store: Store, policy: Enforcer, rpc: RPC, tracer: Tracer,
                  settings: ComputeConfig, images: ImageAPI, network: NetworkAPI,
                  volumes: VolumeAPI, placement: PlacementAPI,
                  service_up: Callable[[str], Awaitable[bool]]):
-        self.db, self.store, self.policy = db, Store(db), policy
+        db = store.db
+        self.db, self.store, self.policy = db, store, policy
         self.flavors, self.keypairs, self.quotas = Flavors(db), KeyPairs(db), Quotas(db)
         self.scheduler, self.compute = SchedulerClient(rpc), ComputeClient(rpc)
         self.tracer, self.settings = tracer, settings

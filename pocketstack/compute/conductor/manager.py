@@ -4,7 +4,6 @@ periodic check that no build outlives `build_timeout`."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -161,8 +160,9 @@ class ConductorManager:
     # -- hosts --------------------------------------------------------------------------------
 
     async def report_host(self, ctxt: RequestContext, report: HostReport) -> None:
-        await self.store.heartbeat(report.host, "nova-compute", f"compute.{report.host}",
-                                   self.settings.default_availability_zone)
+        records = self.store.records
+        if not await records.heartbeat(report.host, "nova-compute"):
+            await records.register(report.host, "nova-compute", "compute")
         await self.store.save_node(report)
         await self.scheduler.update_host(ctxt, report)
 
@@ -184,7 +184,7 @@ class ConductorManager:
 
     # -- build timeouts ---------------------------------------------------------------------------
 
-    async def _check_build_timeouts(self) -> int:
+    async def _check_build_timeouts(self, ctxt: RequestContext) -> int:
         """Builds older than build_timeout go to ERROR and release what they held."""
         timeout = self.settings.build_timeout
         if timeout <= 0:
@@ -205,12 +205,3 @@ class ConductorManager:
             await self.scheduler.instance_removed(RequestContext.admin(), inst.id,
                                                   failed_build=True)
         return len(stuck)
-
-    async def _run_periodic(self) -> None:
-        interval = max(min(self.settings.build_timeout / 4, 30.0), 0.2)
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self._check_build_timeouts()
-            except Exception:  # noqa: BLE001 - try again next time
-                log.exception("build timeout check failed")

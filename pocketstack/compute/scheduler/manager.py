@@ -89,8 +89,8 @@ class SchedulerManager:
         self.states.set_aggregates([
             (Aggregate(a.name, a.availability_zone, dict(a.metadata_ or {})), list(a.hosts))
             for a in aggregates])
-        self.states.set_disabled({s.host: s.disabled for s in await self.store.services()
-                                  if s.binary == "nova-compute"})
+        services = await self.store.records.list(binary="nova-compute")
+        self.states.set_disabled({s.host: s.disabled for s in services})
 
     # -- the steps -------------------------------------------------------------------
 

@@ -12,15 +12,15 @@ import httpx
 import pytest
 
 from pocketstack import config as configuration
-from pocketstack.core import exceptions as exc
-from pocketstack.core.context import RequestContext
-from pocketstack.core.rpc import RPC, LocalTransport
-from pocketstack.runtime import Runtime
 from pocketstack.compute.remote.image import FakeImageAPI
 from pocketstack.compute.remote.network import FakeNetworkAPI
 from pocketstack.compute.remote.placement import FakePlacement
 from pocketstack.compute.remote.volume import FakeVolumeAPI
 from pocketstack.compute.unit import ComputeUnit, Remotes, build
+from pocketstack.core import exceptions as exc
+from pocketstack.core.context import RequestContext
+from pocketstack.core.rpc import RPC, LocalTransport
+from pocketstack.runtime import Runtime
 
 IMAGE = "11111111-2222-3333-4444-555555555555"
 ARM_IMAGE = "11111111-2222-3333-4444-666666666666"
@@ -75,9 +75,9 @@ class Env:
 
     async def wait(self, server_id: str, token: str = "demo",
                    until: tuple[str, ...] = ("ACTIVE", "ERROR", "SHUTOFF"),
-                   timeout: float = 10.0) -> dict:
+                   seconds: float = 10.0) -> dict:
         async with self.client(token) as c:
-            for _ in range(int(timeout / 0.01)):
+            for _ in range(int(seconds / 0.01)):
                 r = await c.get(f"/v2.1/servers/{server_id}")
                 if r.status_code == 404 and "DELETED" in until:
                     return {"status": "DELETED"}

@@ -73,7 +73,7 @@ async def test_build_timeout_sets_error_and_releases(tmp_path):
                           build_timeout=1)
     try:
         server = await env.boot(wait=False)
-        done = await env.wait(server["id"], timeout=8)
+        done = await env.wait(server["id"], seconds=8)
         assert done["status"] == "ERROR"
         assert "build_timeout" in done["fault"]["message"]
         assert await env.remotes.network.list_ports(None, device_id=server["id"]) == []
