@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, delete, exists, insert, select, update
 
 from pocketstack.core.context import RequestContext
 from pocketstack.network import errors, ipam, query, schemas, views
@@ -176,9 +176,15 @@ class Ports(Resource):
         subnets = list(network.subnets)
         if fixed is None:
             await self._auto_ips(s, port, network, subnets)
-        else:
-            for f in fixed:
-                await self._one_ip(s, port, network, subnets, f)
+            return
+        chosen = set()
+        for f in fixed:
+            chosen.add((await self._one_ip(s, port, network, subnets, f)).id)
+        if port.device_owner != ROUTER_INTERFACE:  # SLAAC addresses come with every port
+            for sn in subnets:
+                if is_auto_address(sn) and sn.id not in chosen:
+                    await ipam.record_unpooled(s, sn, port.id,
+                                               ipam.eui64(sn.cidr, port.mac_address))
 
     async def _auto_ips(self, s, port: Port, network: Network, subnets: list) -> None:  # noqa: ANN001
         v4 = [sn for sn in subnets if sn.ip_version == 4]
@@ -202,7 +208,7 @@ class Ports(Resource):
         raise errors.IpAddressGenerationFailure(network.id)
 
     async def _one_ip(self, s, port: Port, network: Network, subnets: list,  # noqa: ANN001
-                      f: schemas.FixedIP) -> None:
+                      f: schemas.FixedIP) -> Subnet:
         ip = parse_ip(f.ip_address) if f.ip_address else None
         sn = self._subnet_for(network, subnets, f.subnet_id, ip)
         router_port = port.device_owner == ROUTER_INTERFACE
@@ -216,6 +222,7 @@ class Ports(Resource):
             await ipam.allocate_specific(s, sn, port.id, ip, allow_gateway=router_port)
         else:
             await ipam.allocate_any(s, sn, port.id)
+        return sn
 
     @staticmethod
     def _subnet_for(network: Network, subnets: list, subnet_id: str | None, ip: Any) -> Subnet:
@@ -286,8 +293,11 @@ class Ports(Resource):
                 q = q.where(SecurityGroup.project_id.in_([ctx.project_id, port.project_id]))
             if await s.scalar(q) is None:
                 raise errors.not_found("security_group", gid)
-        port.security_group_bindings = [
-            PortSecurityGroup(port_id=port.id, security_group_id=g) for g in wanted]
+        await s.execute(delete(PortSecurityGroup).where(PortSecurityGroup.port_id == port.id))
+        if wanted:
+            await s.execute(insert(PortSecurityGroup), [
+                {"port_id": port.id, "security_group_id": g} for g in wanted])
+        s.expire(port, ["security_group_bindings"])
 
     @staticmethod
     def _pairs(port: Port, pairs: list) -> list[dict[str, str]]:

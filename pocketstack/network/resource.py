@@ -28,13 +28,18 @@ def new_id() -> str:
 
 class Resource:
     resource: str  # "network": the policy, quota and error name
-    collection: str  # "networks": the URL and the list body key
+    collection: str  # "security-groups": the URL
     model: Any
     listing: query.Listing
 
     def __init__(self, svc: NetworkService):
         self.svc = svc
         self.db = svc.db
+
+    @property
+    def plural(self) -> str:
+        """The list body's key: "security_groups"."""
+        return self.collection.replace("-", "_")
 
     # -- what the caller may see ------------------------------------------------
 
@@ -62,8 +67,8 @@ class Resource:
             rows, limit, reverse = await query.fetch(s, self.listing, self.base_query(ctx),
                                                      params)
             items = await self.views(s, ctx, rows)
-        out = {self.collection: [query.only_fields(i, params) for i in items]}
-        return out | query.links(url, self.collection, params, items, limit, reverse)
+        out = {self.plural: [query.only_fields(i, params) for i in items]}
+        return out | query.links(url, self.plural, params, items, limit, reverse)
 
     async def show(self, ctx: RequestContext, id_: str, params: QueryParams) -> dict:
         self.svc.authorize(ctx, "read", {})

@@ -6,11 +6,18 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from pocketstack.core.context import RequestContext
 from pocketstack.network import errors, query, schemas, views
-from pocketstack.network.models import FloatingIP, IPAllocation, Port, Router, Subnet
+from pocketstack.network.models import (
+    FloatingIP,
+    IPAllocation,
+    Port,
+    PortSecurityGroup,
+    Router,
+    Subnet,
+)
 from pocketstack.network.ports import ROUTER_GATEWAY, ROUTER_INTERFACE
 from pocketstack.network.resource import Resource, new_id, set_tags, tags_of
 
@@ -207,12 +214,12 @@ class Routers(Resource):
                                   f"{port.network_id}. Port already has an attached device "
                                   f"{port.device_id}.")
         if not port.fixed_ips:
-            raise errors.bad_request(f"Bad router request: Router port must have at least one "
-                                     f"fixed IP.")
+            raise errors.bad_request("Bad router request: Router port must have at least one "
+                                     "fixed IP.")
         for a in port.fixed_ips:
             await self._refuse_overlap(s, row, await s.get(Subnet, a.subnet_id))
         port.device_id, port.device_owner, port.status = row.id, ROUTER_INTERFACE, "ACTIVE"
-        port.security_group_bindings = []
+        await s.execute(delete(PortSecurityGroup).where(PortSecurityGroup.port_id == port.id))
         return port
 
     async def _interface_info(self, s, row: Router, port_id: str, network_id: str) -> dict:  # noqa: ANN001

@@ -131,7 +131,7 @@ class SubnetPools(Resource):
                 return next(block.subnets(new_prefix=length))
         raise errors.conflict("SubnetAllocationError",
                               "Failed to allocate subnet: Insufficient prefix space to "
-                              "allocate subnet size /%d." % length)
+                              f"allocate subnet size /{length}.")
 
     @staticmethod
     def _check_len(pool: SubnetPool, length: int) -> None:
