@@ -60,10 +60,11 @@ async def resolve_token(ident: Identity, s: AsyncSession, token: str, p: Payload
         info.domain = _ref(await enabled_domain(s, target))
     else:
         info.system = True
-    role_ids = await ident.direct_role_ids(s, user.id, kind, target)
+    roles = await ident.expand_roles(s, await ident.direct_role_ids(s, user.id, kind, target))
     if p.app_cred_id is not None:
-        role_ids &= await _app_cred(s, info, p.app_cred_id, user.id)
-    info.roles = await ident.expand_roles(s, role_ids)
+        allowed = await ident.expand_roles(s, await _app_cred(s, info, p.app_cred_id, user.id))
+        roles = [r for r in roles if r in allowed]
+    info.roles = roles
     if not info.roles:
         where = {"project": "project", "domain": "domain", "system": "the system"}[kind]
         raise exc.Unauthorized(f"User {user.id} has no access to {where} {target}".replace(

@@ -13,7 +13,8 @@ from pocketstack.identity.middleware import IdentityAuth
 from pocketstack.identity.service import Identity
 
 # The resource modules, each with a `router`.
-RESOURCES = ("versions", "tokens")
+RESOURCES = ("versions", "tokens", "auth_info", "catalog", "domains", "projects", "users",
+             "groups", "roles", "grants", "role_assignments", "app_creds")
 
 
 def build_app(ident: Identity, enforcer: Enforcer, cfg: Config) -> ASGIApp:

@@ -45,3 +45,24 @@ def flag(value: str | None) -> bool | None:
     if value is None:
         return None
     return value.lower() not in ("0", "false", "no", "off", "")
+
+
+def base(request: Request) -> str:
+    """The identity API root as the client reached it (for links)."""
+    return base_url(request)
+
+
+def where(request: Request, model: Any, *names: str) -> list[Any]:
+    """SQL conditions for the query filters `names` present in the request
+    (?name=x&enabled=true); booleans parsed as Keystone does."""
+    clauses = []
+    for name in names:
+        value = request.query_params.get(name)
+        if value is None:
+            continue
+        column = getattr(model, name)
+        if column.type.python_type is bool:
+            clauses.append(column.is_(bool(flag(value))))
+        else:
+            clauses.append(column == value)
+    return clauses
