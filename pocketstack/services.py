@@ -54,6 +54,8 @@ SERVICES: list[ServiceSpec] = [
                 "pocketstack.placement.unit:build"),
     ServiceSpec("network", "network", "neutron", "/networking", "",
                 "pocketstack.network.unit:build"),
+    ServiceSpec("compute", "compute", "nova", "/compute", "/v2.1",
+                "pocketstack.compute.unit:build"),
 ]
 
 
