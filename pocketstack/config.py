@@ -97,7 +97,24 @@ class TracingConfig(BaseModel):
 
 
 class NetworkConfig(BaseModel):
-    agent: str = "noop"
+    agent: str = Field("noop", description="per-host agent: noop (touches nothing)")
+    tenant_network_type: str = Field(
+        "vxlan", description="segment type of project networks: vxlan, vlan or local")
+    physical_networks: list[str] = Field(
+        default_factory=lambda: ["public", "physnet1"],
+        description="physical networks flat and vlan networks may use")
+    vlan_ranges: list[str] = Field(
+        default_factory=lambda: ["physnet1:1000:1999"], description="PHYSNET:MIN:MAX")
+    vxlan_ranges: list[str] = Field(default_factory=lambda: ["1:1000"], description="MIN:MAX")
+    global_mtu: int = Field(1500, ge=68)
+    base_mac: str = Field("fa:16:3e:00:00:00", description="first three octets are kept")
+    public_cidr: str = Field("172.24.4.0/24", description="the bootstrap `public` network")
+    private_cidr: str = Field("10.0.0.0/26", description="the demo project's `private-subnet`")
+    default_quotas: dict[str, int] = Field(default_factory=lambda: {
+        "network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50,
+        "security_group": 10, "security_group_rule": 100, "subnetpool": -1,
+        "rbac_policy": 10,
+    })
 
 
 class VolumeConfig(BaseModel):
