@@ -60,12 +60,91 @@ class AuthConfig(BaseModel):
 class ComputeConfig(BaseModel):
     driver: str = "fake"
     fake_hosts: int = Field(1, ge=1)
-    build_timeout: int = Field(300, ge=0)
-    max_attempts: int = Field(3, ge=1)
+    build_timeout: int = Field(300, ge=0, description="seconds before a BUILD goes to ERROR")
+    max_attempts: int = Field(3, ge=1, description="hosts tried per build (1 + reschedules)")
+    # The fake driver: each fake host's size, and failures injected for tests.
+    fake_vcpus: int = Field(16, ge=1)
+    fake_memory_mb: int = Field(32768, ge=1)
+    fake_disk_gb: int = Field(1000, ge=1)
+    fake_fail_spawn_on: list[str] = Field(default_factory=list,
+                                          description="fake hosts whose spawns fail")
+    fake_hang_spawn_on: list[str] = Field(default_factory=list,
+                                          description="fake hosts whose spawns never end")
+    # The scheduler: which filters and weighers run, in order, and their weights.
+    scheduler_filters: list[str] = Field(default_factory=lambda: [
+        "compute", "availability_zone", "ram", "vcpu", "disk", "image_properties",
+        "server_group_affinity", "server_group_anti_affinity", "same_host",
+        "different_host", "aggregate_metadata",
+    ])
+    scheduler_weighers: list[str] = Field(default_factory=lambda: [
+        "ram", "vcpu", "disk", "build_failure", "soft_affinity", "soft_anti_affinity",
+    ])
+    weigher_multipliers: dict[str, float] = Field(default_factory=lambda: {
+        "ram": 1.0, "vcpu": 1.0, "disk": 0.0, "build_failure": 1000000.0,
+        "soft_affinity": 1.0, "soft_anti_affinity": 1.0,
+    })
+    cpu_allocation_ratio: float = Field(16.0, gt=0)
+    ram_allocation_ratio: float = Field(1.5, gt=0)
+    disk_allocation_ratio: float = Field(1.0, gt=0)
+    power_sync_interval: float = Field(60.0, gt=0)
+    default_availability_zone: str = "nova"
+
+
+class TracingConfig(BaseModel):
+    otlp_url: str | None = Field(None, description="OTLP/HTTP JSON traces endpoint, e.g. "
+                                 "http://127.0.0.1:4318/v1/traces; none: spans stay local")
+    flush_interval: float = Field(0.5, gt=0)
 
 
 class NetworkConfig(BaseModel):
-    agent: str = "noop"
+    agent: str = Field("noop", description="per-host agent: noop (touches nothing)")
+    tenant_network_type: str = Field(
+        "vxlan", description="segment type of project networks: vxlan, vlan or local")
+    physical_networks: list[str] = Field(
+        default_factory=lambda: ["public", "physnet1"],
+        description="physical networks flat and vlan networks may use")
+    vlan_ranges: list[str] = Field(
+        default_factory=lambda: ["physnet1:1000:1999"], description="PHYSNET:MIN:MAX")
+    vxlan_ranges: list[str] = Field(default_factory=lambda: ["1:1000"], description="MIN:MAX")
+    global_mtu: int = Field(1500, ge=68)
+    base_mac: str = Field("fa:16:3e:00:00:00", description="first three octets are kept")
+    public_cidr: str = Field("172.24.4.0/24", description="the bootstrap `public` network")
+    private_cidr: str = Field("10.0.0.0/26", description="the demo project's `private-subnet`")
+    default_quotas: dict[str, int] = Field(default_factory=lambda: {
+        "network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50,
+        "security_group": 10, "security_group_rule": 100, "subnetpool": -1,
+        "rbac_policy": 10,
+    })
+
+
+class VolumeConfig(BaseModel):
+    backend: str = Field("file", description="file, lvm or fake")
+    backend_name: str = Field("", description="volume_backend_name; default: the backend kind")
+    host: str = Field("", description="storage host name; default: this machine's name")
+    availability_zone: str = "nova"
+    file_dir: Path | None = Field(None, description="file backend: default STATE_DIR/volumes")
+    file_format: str = Field("auto", description="file backend: qcow2, raw or auto "
+                             "(qcow2 when qemu-img is installed)")
+    file_capacity_gb: float | None = Field(
+        None, gt=0, description="file backend: capacity reported; default the filesystem's")
+    lvm_volume_group: str = "pocketstack-volumes"
+    lvm_activation: bool = Field(
+        True, description="false: metadata-only LVM (no device-mapper), for tests")
+    fake_capacity_gb: float = Field(1000.0, gt=0)
+    max_over_subscription_ratio: float = Field(20.0, ge=1.0)
+    reserved_percentage: float = Field(0.0, ge=0, le=100)
+    report_interval: float = Field(10.0, gt=0, description="seconds between capacity reports")
+    default_volume_type: str = "__DEFAULT__"
+    allowed_direct_url_schemes: list[str] = Field(
+        default_factory=lambda: ["file"],
+        description="image locations read directly instead of downloaded")
+    quota_volumes: int = Field(10, ge=-1)
+    quota_snapshots: int = Field(10, ge=-1)
+    quota_gigabytes: int = Field(1000, ge=-1)
+    quota_per_volume_gigabytes: int = Field(-1, ge=-1)
+    quota_backups: int = Field(10, ge=-1)
+    quota_backup_gigabytes: int = Field(1000, ge=-1)
+    quota_groups: int = Field(10, ge=-1)
 
 
 class RpcConfig(BaseModel):
@@ -116,7 +195,9 @@ class Config(BaseSettings):
     auth: AuthConfig = AuthConfig()
     compute: ComputeConfig = ComputeConfig()
     network: NetworkConfig = NetworkConfig()
+    volume: VolumeConfig = VolumeConfig()
     rpc: RpcConfig = RpcConfig()
+    tracing: TracingConfig = TracingConfig()
 
     @classmethod
     def settings_customise_sources(
