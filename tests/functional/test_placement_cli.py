@@ -45,3 +45,34 @@ def test_placement_is_admin_only_and_speaks_its_error_format(cloud):
         assert r.status_code == 404
         assert r.json()["errors"][0]["code"] == "placement.resource_provider.not_found"
         assert r.headers["openstack-api-version"] == "placement 1.39"
+
+
+async def test_client_claims_race_on_the_live_cloud(cloud):
+    """The REST client services use, over real HTTP: 200 concurrent claims into room
+    for 100 (4 providers of 10 VCPUs at ratio 2.5) -> exactly 100 succeed."""
+    import asyncio
+
+    from pocketstack.placement.client import PlacementClient
+
+    token = cloud.token("pocketstack-admin", fresh=True)
+    limits = httpx.Limits(max_connections=50)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        client = PlacementClient(http, cloud.base_url + PLACEMENT, token)
+        hosts = [await client.ensure_provider(str(uuid.uuid4()), f"race-{uuid.uuid4().hex[:6]}")
+                 for _ in range(4)]
+        for host in hosts:
+            await client.set_inventories(host.uuid, {"VCPU": {"total": 10,
+                                                              "allocation_ratio": 2.5}})
+
+        async def claim(i: int) -> bool:
+            return await client.claim(str(uuid.uuid4()), {hosts[i % 4].uuid: {"VCPU": 1}},
+                                      "p", "u")
+
+        results = await asyncio.gather(*(claim(i) for i in range(200)))
+        assert sum(results) == 100
+        for host in hosts:
+            assert (await client.provider_usages(host.uuid)) == {"VCPU": 25}
+            allocations = await client.provider_allocations(host.uuid)
+            assert sum(a["VCPU"] for a in allocations.values()) == 25
+            candidates = await client.allocation_candidates({"VCPU": 1}, in_tree=host.uuid)
+            assert candidates.allocation_requests == []

@@ -48,6 +48,10 @@ async def replace_inventories(req: Request) -> Response:
     svc = http.authorize(req, "placement:resource_providers:inventories:update")
     data = await http.body(req, schemas.InventoriesUpdate)
     wanted = {rc: record(req, rc, inv) for rc, inv in data.inventories.items()}
+    async with svc.db.read() as s:
+        rp = await resource_provider.get(s, req.path_params["uuid"])
+        if await inventory.unchanged(s, rp, data.resource_provider_generation, wanted):
+            return http.respond(await render_all(s, rp))
     async with svc.write() as s:
         rp = await resource_provider.get(s, req.path_params["uuid"])
         await inventory.replace(s, rp, data.resource_provider_generation, wanted)

@@ -51,20 +51,20 @@ async def of_provider(s: AsyncSession, rp_id: int) -> dict[str, Inventory]:
     return dict((await s.execute(q)).all())
 
 
-async def of_providers(s: AsyncSession, rp_ids: list[int],
-                       class_ids: list[int] | None = None) -> dict[int, list[Inventory]]:
-    out: dict[int, list[Inventory]] = {}
-    for i in range(0, len(rp_ids), 900):
-        q = select(Inventory).where(Inventory.resource_provider_id.in_(rp_ids[i:i + 900]))
-        if class_ids is not None:
-            q = q.where(Inventory.resource_class_id.in_(class_ids))
-        for inv in (await s.scalars(q)).all():
-            out.setdefault(inv.resource_provider_id, []).append(inv)
-    return out
-
 
 def _same(inv: Inventory, rec: InventoryRecord) -> bool:
     return all(getattr(inv, f) == getattr(rec, f) for f in FIELDS)
+
+
+async def unchanged(s: AsyncSession, rp: ResourceProvider, generation: int | None,
+                    wanted: dict[str, InventoryRecord]) -> bool:
+    """The provider already has exactly `wanted` at `generation` (a read-only check,
+    so periodic reports that change nothing never queue for the write lock)."""
+    if generation != rp.generation:
+        return False
+    current = await of_provider(s, rp.id)
+    return current.keys() == wanted.keys() and all(
+        _same(current[n], r) for n, r in wanted.items())
 
 
 async def replace(s: AsyncSession, rp: ResourceProvider, generation: int | None,

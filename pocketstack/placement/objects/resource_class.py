@@ -39,10 +39,6 @@ async def require_ids(s: AsyncSession, names: Iterable[str]) -> dict[str, int]:
     return found
 
 
-async def names_by_id(s: AsyncSession) -> dict[int, str]:
-    rows = await s.execute(select(ResourceClass.id, ResourceClass.name))
-    return dict(rows.all())
-
 
 async def list_names(s: AsyncSession) -> list[str]:
     return list((await s.scalars(select(ResourceClass.name).order_by(ResourceClass.id))).all())

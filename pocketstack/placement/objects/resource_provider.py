@@ -196,13 +196,6 @@ async def list_providers(s: AsyncSession, f: ProviderFilter) -> list[ProviderVie
     return _views((await s.execute(q)).all())
 
 
-async def views_by_id(s: AsyncSession, ids: list[int]) -> dict[int, ProviderView]:
-    out: dict[int, ProviderView] = {}
-    for i in range(0, len(ids), 900):
-        q = _view_query().where(ResourceProvider.id.in_(ids[i:i + 900]))
-        out.update((v.id, v) for v in _views((await s.execute(q)).all()))
-    return out
-
 
 def provider_conditions(f: ProviderFilter, rp_id=ResourceProvider.id) -> list:  # noqa: ANN001
     """SQL conditions on a provider id column for the filter (shared with candidates)."""

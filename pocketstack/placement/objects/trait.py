@@ -82,16 +82,6 @@ async def of_provider(s: AsyncSession, rp_id: int) -> list[str]:
     return list((await s.scalars(q)).all())
 
 
-async def of_providers(s: AsyncSession, rp_ids: list[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for chunk in _chunks(rp_ids):
-        q = (select(ProviderTrait.resource_provider_id, Trait.name)
-             .join(Trait, ProviderTrait.trait_id == Trait.id)
-             .where(ProviderTrait.resource_provider_id.in_(chunk)))
-        for rp_id, name in (await s.execute(q)):
-            out.setdefault(rp_id, []).append(name)
-    return out
-
 
 async def set_for_provider(s: AsyncSession, rp: ResourceProvider, names: list[str],
                            generation: int) -> None:
@@ -107,7 +97,3 @@ async def set_for_provider(s: AsyncSession, rp: ResourceProvider, names: list[st
                         [{"resource_provider_id": rp.id, "trait_id": i} for i in ids.values()])
     await resource_provider.bump_generation(s, rp)
 
-
-def _chunks(ids: list[int], size: int = 900) -> Iterable[list[int]]:
-    for i in range(0, len(ids), size):
-        yield ids[i:i + size]
