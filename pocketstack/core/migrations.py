@@ -33,7 +33,9 @@ def upgrade(conn: Connection, directory: Path) -> None:
     def _revs(rev, _context):  # noqa: ANN001
         return script._upgrade_revs("heads", rev)
 
-    with EnvironmentContext(script.config, script, fn=_revs, destination_rev="heads") as env:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(directory))
+    with EnvironmentContext(cfg, script, fn=_revs, destination_rev="heads") as env:
         env.configure(connection=conn, render_as_batch=True)
         with env.begin_transaction():
             env.run_migrations()
