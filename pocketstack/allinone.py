@@ -16,8 +16,10 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pocketstack.config import Config
+from pocketstack.core import rpc
 from pocketstack.core.auth import TokenValidator
 from pocketstack.runtime import BootstrapInfo, Runtime
 from pocketstack.services import SERVICES, ServiceSpec, ServiceUnit
@@ -42,6 +44,7 @@ class AllInOne:
             timeout=60.0,
         )
         runtime = self.runtime = Runtime(self.config, http)
+        runtime.rpc = await rpc.connect(self.config)
         identity_spec, *others = SERVICES
         identity = await self._start(identity_spec, runtime)
         self.bootstrap, self.first_start = await identity.ensure_defaults(SERVICES)
@@ -62,6 +65,8 @@ class AllInOne:
     async def _start(self, spec: ServiceSpec, runtime: Runtime) -> ServiceUnit:
         unit = await spec.create(runtime)
         await unit.start()
+        # The bare prefix ("/identity") is the service's root, as "/identity/" is.
+        self.router.routes.append(Route(spec.prefix, endpoint=_AtRoot(unit.app, spec.prefix)))
         self.router.routes.append(Mount(spec.prefix, app=unit.app))
         self.units.append((spec, unit))
         return unit
@@ -78,6 +83,8 @@ class AllInOne:
                 log.exception("stopping %s failed", spec.name)
         if self.runtime is not None:
             await self.runtime.http.aclose()
+            if self.runtime.rpc is not None:
+                await self.runtime.rpc.close()
 
     async def _index(self, request: Request) -> JSONResponse:
         base = str(request.base_url).rstrip("/")
@@ -89,3 +96,15 @@ class AllInOne:
                 ]
             }
         })
+
+
+class _AtRoot:
+    """Serves a mounted app's root at its bare prefix, without a redirect."""
+
+    def __init__(self, app: ASGIApp, prefix: str):
+        self.app, self.prefix = app, prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope = dict(scope, root_path=scope.get("root_path", "") + self.prefix,
+                     path=scope["path"] + "/")
+        await self.app(scope, receive, send)

@@ -76,6 +76,22 @@ class ImageConfig(BaseModel):
                                    description="bytes of staged data per project; -1 unlimited")
 
 
+class RpcConfig(BaseModel):
+    response_timeout: float = Field(60.0, gt=0, description="seconds a call waits for its reply")
+    service_down_time: float = Field(
+        60.0, gt=0, description="seconds without a heartbeat after which a service is down"
+    )
+    report_interval: float = Field(10.0, gt=0, description="seconds between heartbeats")
+    max_in_flight: int = Field(64, ge=1, description="requests one server runs at once")
+    max_message_size: int = Field(
+        4 * 1024 * 1024, ge=1024, description="bytes; larger RPC messages are refused"
+    )
+    heartbeat: int = Field(30, ge=0, description="AMQP heartbeat in seconds (0: none)")
+    max_reconnect_delay: float = Field(
+        10.0, gt=0, description="the longest wait between two reconnection attempts"
+    )
+
+
 class Config(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="POCKETSTACK_",
@@ -105,6 +121,7 @@ class Config(BaseSettings):
     compute: ComputeConfig = ComputeConfig()
     network: NetworkConfig = NetworkConfig()
     image: ImageConfig = ImageConfig()
+    rpc: RpcConfig = RpcConfig()
 
     @classmethod
     def settings_customise_sources(

@@ -3,19 +3,23 @@
 The all-in-one builds one Runtime and hands it to every service's `build`;
 a scaled-out `pocketstack serve` builds the same thing for fewer services.
 Services find each other only through it: `http` reaches every REST API
-(in-process in the all-in-one), `validator` checks tokens with identity.
+(in-process in the all-in-one), `validator` checks tokens with identity,
+`rpc` calls and casts to other services' managers (core/rpc).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from pocketstack.config import Config
 from pocketstack.core.auth import ServiceCredentials, TokenValidator
 from pocketstack.core.context import RequestContext
+
+if TYPE_CHECKING:
+    from pocketstack.core.rpc import RPC
 
 
 @dataclass
@@ -36,6 +40,7 @@ class Runtime:
     http: httpx.AsyncClient
     service_credentials: ServiceCredentials | None = None
     validator: TokenValidator | None = None
+    rpc: RPC | None = None  # set by the host process from cfg.transport_url
     # Hooks a service can register for in-process events ("token_revoked", ...).
     listeners: dict[str, list[Any]] = field(default_factory=dict)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -37,11 +38,23 @@ def run(args: argparse.Namespace) -> int:
         level=cfg.log_level.upper(), stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # uvicorn re-raises the SIGTERM it caught once it has stopped serving: turn
+    # it into an exception so that the services still stop cleanly.
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         asyncio.run(_serve(cfg, began))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Terminated):
         pass
     return 0
+
+
+class _Terminated(Exception):
+    pass
+
+
+def _terminate(signum, frame):  # noqa: ANN001, ANN202
+    raise _Terminated()
 
 
 async def _serve(cfg: configuration.Config, began: float) -> None:

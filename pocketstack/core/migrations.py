@@ -20,21 +20,19 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
 
-def _script(directory: Path) -> ScriptDirectory:
+def _script(directory: Path) -> tuple[AlembicConfig, ScriptDirectory]:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(directory))
-    return ScriptDirectory.from_config(cfg)
+    return cfg, ScriptDirectory.from_config(cfg)
 
 
 def upgrade(conn: Connection, directory: Path) -> None:
     """Upgrade the database behind `conn` to the newest revision in `directory`."""
-    script = _script(directory)
+    cfg, script = _script(directory)
 
     def _revs(rev, _context):  # noqa: ANN001
         return script._upgrade_revs("heads", rev)
 
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(directory))
     with EnvironmentContext(cfg, script, fn=_revs, destination_rev="heads") as env:
         env.configure(connection=conn, render_as_batch=True)
         with env.begin_transaction():
@@ -43,7 +41,7 @@ def upgrade(conn: Connection, directory: Path) -> None:
 
 def autogenerate(conn: Connection, directory: Path, metadata: MetaData, message: str) -> Path:
     """Write a revision file for what `metadata` has and the database at head lacks."""
-    script = _script(directory)
+    _, script = _script(directory)
     ctx_opts = {"target_metadata": metadata, "render_as_batch": True}
     from alembic.runtime.migration import MigrationContext
 

@@ -1,0 +1,1 @@
+"""The identity service: Keystone v3 (users, projects, roles, tokens, the catalog)."""

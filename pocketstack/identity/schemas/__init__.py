@@ -1,0 +1,1 @@
+"""The identity API's request models and response views, one module per resource."""

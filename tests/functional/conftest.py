@@ -1,0 +1,214 @@
+"""The shared harness for functional tests: live pocketstack clouds.
+
+`cloud` (session-scoped) is one `pocketstack up` on a free port with its own
+state directory and clouds.yaml, shared by every functional test; it is
+stopped by PID (SIGTERM) at the end and must exit cleanly. `make_cloud`
+starts private clouds (extra environment, another database) for tests that
+need their own; they stop when the test ends.
+
+    def test_something(cloud):
+        cloud.openstack("project", "list")              # the real CLI, parsed -f json
+        cloud.openstack("role", "add", ...)             # commands without output -> None
+        conn = cloud.sdk("pocketstack-admin")           # openstacksdk Connection
+        with cloud.http("pocketstack-admin") as http:   # httpx, X-Auth-Token set
+            http.get("/identity/v3/users")
+        cloud.add_cloud("alice", "alice", "secret", "p1")  # a clouds.yaml entry
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+# OpenStack CLI verbs whose commands print nothing (and take no -f).
+SILENT_VERBS = {"add", "remove", "delete", "set", "unset", "revoke"}
+DEFAULT_ENV = {"POCKETSTACK_IDENTITY_BCRYPT_ROUNDS": "4", "POCKETSTACK_LOG_LEVEL": "warning"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class CommandFailed(AssertionError):
+    def __init__(self, args: list[str], returncode: int, stdout: str, stderr: str):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+        super().__init__(f"{' '.join(args)} exited {returncode}:\n{stderr}{stdout}")
+
+
+class Cloud:
+    """A running `pocketstack up` and the ways to talk to it."""
+
+    def __init__(self, state_dir: Path, env: dict[str, str] | None = None,
+                 port: int | None = None):
+        self.state_dir = state_dir
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.identity_url = self.base_url + "/identity/v3"
+        self.clouds_yaml = state_dir / "clouds.yaml"
+        self.log = state_dir / "pocketstack.log"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        self.env.update(DEFAULT_ENV)
+        self.env.update(env or {})
+        self.env["OS_CLIENT_CONFIG_FILE"] = str(self.clouds_yaml)
+        self.env["PYTHONPATH"] = os.pathsep.join(
+            [str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+        self.proc: subprocess.Popen | None = None
+        self._tokens: dict[str, str] = {}
+
+    # -- life cycle -------------------------------------------------------------
+
+    def start(self, timeout: float = 60.0) -> Cloud:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "pocketstack.cli.main", "up", "--port", str(self.port),
+                 "--state-dir", str(self.state_dir)],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.state_dir)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"pocketstack up exited {self.proc.returncode}:\n"
+                                   + self.log.read_text())
+            if self.clouds_yaml.exists() and self._answers():
+                return self
+            time.sleep(0.1)
+        self.stop(check=False)
+        raise RuntimeError("pocketstack up did not answer in time:\n" + self.log.read_text())
+
+    def _answers(self) -> bool:
+        try:
+            return httpx.get(self.identity_url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, check: bool = True, timeout: float = 20.0) -> int | None:
+        """SIGTERM by PID; with `check`, fail unless it exits cleanly (status 0)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        os.kill(self.proc.pid, signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            if check:
+                raise AssertionError("pocketstack up did not stop on SIGTERM") from None
+            return None
+        if check and rc != 0:
+            raise AssertionError(f"pocketstack up exited {rc}:\n{self.log.read_text()[-3000:]}")
+        return rc
+
+    # -- clients --------------------------------------------------------------------
+
+    def clouds(self) -> dict[str, Any]:
+        return yaml.safe_load(self.clouds_yaml.read_text())["clouds"]
+
+    def add_cloud(self, name: str, username: str, password: str, project: str | None = None,
+                  domain: str = "default") -> None:
+        """Add a password cloud `name` to this cloud's clouds.yaml."""
+        from pocketstack.cli.clouds import write_clouds
+
+        auth = {"auth_url": self.base_url + "/identity", "username": username,
+                "password": password, "user_domain_id": domain}
+        if project:
+            auth.update(project_name=project, project_domain_id=domain)
+        write_clouds(self.clouds_yaml, {name: {
+            "auth": auth, "region_name": "RegionOne", "interface": "public",
+            "identity_api_version": 3}})
+        self._tokens.pop(name, None)
+
+    def openstack(self, *args: str, cloud: str | None = "pocketstack",
+                  json_output: bool | None = None, env: dict[str, str] | None = None) -> Any:
+        """Run the real `openstack` CLI; parsed JSON output, or None for silent commands.
+        Raises CommandFailed (with stderr) on a non-zero exit."""
+        if json_output is None:
+            json_output = not SILENT_VERBS.intersection(a for a in args[:4])
+        cmd = [str(Path(sys.executable).with_name("openstack"))]
+        if cloud is not None:
+            cmd += ["--os-cloud", cloud]
+        cmd += list(args) + (["-f", "json"] if json_output else [])
+        run_env = dict(self.env, **(env or {}))
+        done = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise CommandFailed(cmd, done.returncode, done.stdout, done.stderr)
+        if json_output and done.stdout.strip():
+            return json.loads(done.stdout)
+        return None
+
+    def sdk(self, cloud: str = "pocketstack-admin"):  # noqa: ANN201
+        """An openstacksdk Connection for a cloud of this clouds.yaml."""
+        import openstack.config
+        import openstack.connection
+
+        config = openstack.config.OpenStackConfig(config_files=[str(self.clouds_yaml)])
+        return openstack.connection.Connection(config=config.get_one(cloud=cloud))
+
+    def auth_body(self, cloud: str = "pocketstack-admin") -> dict[str, Any]:
+        """The POST /v3/auth/tokens body for a cloud's password credentials."""
+        a = self.clouds()[cloud]["auth"]
+        body: dict[str, Any] = {"auth": {"identity": {"methods": ["password"], "password": {
+            "user": {"name": a["username"], "password": a["password"],
+                     "domain": {"id": a.get("user_domain_id", "default")}}}}}}
+        if a.get("project_name"):
+            body["auth"]["scope"] = {"project": {
+                "name": a["project_name"], "domain": {"id": a.get("project_domain_id",
+                                                                   "default")}}}
+        return body
+
+    def token(self, cloud: str = "pocketstack-admin", fresh: bool = False) -> str:
+        """A token for a cloud of clouds.yaml (cached unless `fresh`)."""
+        if fresh or cloud not in self._tokens:
+            r = httpx.post(self.identity_url + "/auth/tokens", json=self.auth_body(cloud))
+            assert r.status_code == 201, r.text
+            self._tokens[cloud] = r.headers["X-Subject-Token"]
+        return self._tokens[cloud]
+
+    def http(self, cloud: str | None = "pocketstack-admin", token: str | None = None,
+             **kw: Any) -> httpx.Client:
+        """An httpx client on the base URL, with X-Auth-Token (none if cloud is None)."""
+        headers = dict(kw.pop("headers", {}))
+        token = token or (self.token(cloud) if cloud else None)
+        if token:
+            headers["X-Auth-Token"] = token
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=60, **kw)
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
+    """The shared live cloud (SQLite, bcrypt cost 4)."""
+    c = Cloud(tmp_path_factory.mktemp("cloud")).start()
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture
+def make_cloud(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """A factory of private clouds: make_cloud(env={...}) -> a started Cloud,
+    stopped (cleanly) when the test ends."""
+    started: list[Cloud] = []
+
+    def make(env: dict[str, str] | None = None, state_dir: Path | None = None) -> Cloud:
+        c = Cloud(state_dir or tmp_path_factory.mktemp("private-cloud"), env=env)
+        started.append(c)
+        return c.start()
+
+    yield make
+    for c in started:
+        c.stop()
