@@ -11,6 +11,8 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "up": ("pocketstack.cli.up", "start every service in one process (the all-in-one)"),
     "dev": ("pocketstack.cli.dev", "developer tools: new database migrations"),
+    "build-test-image": ("pocketstack.cli.build_test_image",
+                         "build the small test VM image from Debian packages (cached)"),
 }
 
 

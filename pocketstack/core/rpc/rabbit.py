@@ -1,0 +1,333 @@
+"""The RabbitMQ transport (`rabbit://user:pass@host:5672/vhost`), through aio-pika.
+
+Layout on the broker (AMQP 0-9-1, default exchange for direct routing):
+  queue `topic`            durable, shared by every server of the topic
+  queue `topic.server`     durable, one server's own
+  exchange `topic_fanout`  fanout; each listener binds an exclusive queue
+  queue `reply_<uuid>`     exclusive, this process's replies (correlation id)
+Every message is acked once its handler ran, so a listener's prefetch count
+is its bound on requests in flight. Casts are persistent, published with
+publisher confirms, and redelivered if their server dies (at least once).
+Call requests carry an expiration of their timeout; one the broker
+redelivers is dropped, never run twice (at most once).
+
+One supervisor task owns the connection: it connects, sets up the channels,
+the reply queue and every listener's consumers, waits for the connection to
+drop, and reconnects with exponential backoff and jitter, so consumers come
+back by themselves. Publishers wait for it (within their own timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractConnection,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+)
+from yarl import URL
+
+from pocketstack.core.rpc.errors import MessagingTimeout, TransportError
+from pocketstack.core.rpc.target import Target
+from pocketstack.core.rpc.transport import Handler, Listener, Transport
+
+log = logging.getLogger(__name__)
+
+_PERSISTENT = aio_pika.DeliveryMode.PERSISTENT
+_TRANSIENT = aio_pika.DeliveryMode.NOT_PERSISTENT
+
+
+def amqp_url(url: str, heartbeat: int) -> URL:
+    """`rabbit://u:p@h:5672/vhost` as aio-pika's `amqp://` URL, with the heartbeat."""
+    parsed = URL(url)
+    if parsed.scheme not in ("rabbit", "amqp"):
+        raise ValueError(f"not a RabbitMQ URL: {url!r}")
+    return parsed.with_scheme("amqp").update_query(heartbeat=heartbeat)
+
+
+class RabbitTransport(Transport):
+    def __init__(self, url: str, *, heartbeat: int = 30, max_backoff: float = 10.0,
+                 connect_timeout: float = 5.0):
+        self.url = amqp_url(url, heartbeat)
+        self.max_backoff = max_backoff
+        self.connect_timeout = connect_timeout
+        self.reply_queue = f"reply_{uuid.uuid4().hex}"
+        self._pending: dict[str, asyncio.Future[bytes]] = {}
+        self._listeners: set[_RabbitListener] = set()
+        self._declared: dict[str, AbstractExchange] = {}  # per connection
+        self._ready = asyncio.Event()
+        self._closing = False
+        self._conn: AbstractConnection | None = None
+        self._publish: AbstractChannel | None = None  # call requests and replies
+        self._confirm: AbstractChannel | None = None  # casts, with publisher confirms
+        self._supervisor: asyncio.Task[None] | None = None
+
+    # -- the connection ---------------------------------------------------------
+
+    async def connect(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Start the supervisor; wait (up to `timeout`) for a first connection."""
+        if self._supervisor is None:
+            self._supervisor = asyncio.create_task(self._supervise(), name="rpc-rabbit")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout or self.connect_timeout):
+                await self._ready.wait()
+
+    async def _supervise(self) -> None:
+        delay = 0.1
+        while not self._closing:
+            try:
+                lost = await self._open()
+                delay = 0.1
+                await lost.wait()
+                log.warning("connection to RabbitMQ lost; reconnecting")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any failure: back off and retry
+                level = logging.WARNING if delay <= 0.1 else logging.DEBUG
+                log.log(level, "RabbitMQ not reachable (%s); retrying with backoff", exc)
+            self._ready.clear()
+            self._declared.clear()
+            await self._drop_connection()
+            if self._closing:
+                return
+            await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 2, self.max_backoff)
+
+    async def _open(self) -> asyncio.Event:
+        """Connect and set everything up; the event is set when the connection drops."""
+        conn = self._conn = await aio_pika.connect(self.url, timeout=self.connect_timeout)
+        lost = asyncio.Event()
+        conn.close_callbacks.add(lambda *_: lost.set())
+        self._publish = await conn.channel(publisher_confirms=False)
+        self._confirm = await conn.channel(publisher_confirms=True)
+        replies = await conn.channel(publisher_confirms=False)
+        queue = await replies.declare_queue(self.reply_queue, exclusive=True, auto_delete=True)
+        await queue.consume(self._on_reply, no_ack=True)
+        for listener in list(self._listeners):
+            await listener.attach(conn)
+        self._ready.set()
+        log.info("connected to RabbitMQ at %s", self.url.with_password("***"))
+        return lost
+
+    async def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def _wait_ready(self, deadline: float, what: str) -> None:
+        remaining = deadline - time.monotonic()
+        try:
+            async with asyncio.timeout(max(remaining, 0)):
+                await self._ready.wait()
+        except TimeoutError:
+            raise TransportError(f"RabbitMQ unreachable; could not {what}") from None
+
+    async def _exchange(self, target: Target, channel: AbstractChannel) -> AbstractExchange:
+        """Where a cast to `target` is published; its queue declared so it waits there."""
+        if not target.fanout:
+            if target.queue not in self._declared:
+                await channel.declare_queue(target.queue, durable=True)
+                self._declared[target.queue] = channel.default_exchange
+            return channel.default_exchange
+        exchange = self._declared.get(target.queue)
+        if exchange is None:
+            exchange = self._declared[target.queue] = await channel.declare_exchange(
+                target.queue, aio_pika.ExchangeType.FANOUT, durable=True
+            )
+        return exchange
+
+    # -- the contract -----------------------------------------------------------
+
+    async def send(self, target: Target, body: bytes, *, timeout: float) -> None:  # noqa: ASYNC109
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while True:
+            await self._wait_ready(deadline, f"send to {target}")
+            try:
+                channel = self._confirm
+                assert channel is not None
+                exchange = await self._exchange(target, channel)
+                message = aio_pika.Message(body, delivery_mode=_PERSISTENT,
+                                           content_type="application/json")
+                key = "" if target.fanout else target.queue
+                async with asyncio.timeout(max(deadline - time.monotonic(), 0.01)):
+                    await exchange.publish(message, routing_key=key, mandatory=False)
+                return
+            except TimeoutError:
+                raise TransportError(f"RabbitMQ did not confirm a message to {target} "
+                                     f"within {timeout:g}s") from None
+            except Exception as exc:  # noqa: BLE001 - the connection broke: send again
+                if time.monotonic() + delay > deadline:
+                    raise TransportError(f"could not send to {target}: {exc}") from exc
+                log.info("sending to %s failed (%s); retrying", target, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    async def call(self, target: Target, body: bytes, *, timeout: float) -> bytes:  # noqa: ASYNC109
+        deadline = time.monotonic() + timeout
+        cid = uuid.uuid4().hex
+        reply = self._pending[cid] = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._publish_request(target, body, cid, deadline)
+                return await reply
+        except (TimeoutError, TransportError):
+            raise MessagingTimeout(f"no reply from {target} within {timeout:g}s") from None
+        finally:
+            self._pending.pop(cid, None)
+
+    async def _publish_request(self, target: Target, body: bytes, cid: str,
+                               deadline: float) -> None:
+        while True:
+            await self._wait_ready(deadline, f"call {target}")
+            try:
+                assert self._publish is not None
+                ttl_ms = max(int((deadline - time.monotonic()) * 1000), 1)
+                message = aio_pika.Message(
+                    body, delivery_mode=_TRANSIENT, correlation_id=cid,
+                    reply_to=self.reply_queue, expiration=ttl_ms / 1000,
+                    content_type="application/json",
+                )
+                await self._publish.default_exchange.publish(
+                    message, routing_key=target.queue, mandatory=False
+                )
+                return
+            except Exception as exc:  # noqa: BLE001 - not sent: try again while time remains
+                log.info("publishing a call to %s failed (%s); retrying", target, exc)
+                await asyncio.sleep(0.05)
+
+    async def _on_reply(self, message: AbstractIncomingMessage) -> None:
+        reply = self._pending.get(message.correlation_id or "")
+        if reply is not None and not reply.done():
+            reply.set_result(message.body)
+
+    async def _send_reply(self, reply_to: str, cid: str | None, body: bytes) -> None:
+        channel = self._publish
+        if channel is None or channel.is_closed:
+            log.warning("reply to %s lost: not connected", reply_to)
+            return
+        message = aio_pika.Message(body, correlation_id=cid, delivery_mode=_TRANSIENT,
+                                   content_type="application/json")
+        try:
+            await channel.default_exchange.publish(message, routing_key=reply_to,
+                                                   mandatory=False)
+        except Exception as exc:  # noqa: BLE001 - the caller will time out
+            log.warning("reply to %s lost: %s", reply_to, exc)
+
+    async def listen(self, target: Target, handler: Handler, *, max_in_flight: int) -> Listener:
+        listener = _RabbitListener(self, target, handler, max_in_flight)
+        self._listeners.add(listener)
+        if self._conn is not None and self._ready.is_set():
+            await listener.attach(self._conn)
+        return listener
+
+    async def close(self) -> None:
+        self._closing = True
+        for listener in list(self._listeners):
+            await listener.stop()
+        for reply in self._pending.values():
+            reply.cancel()
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+        await self._drop_connection()
+
+
+class _RabbitListener(Listener):
+    def __init__(self, transport: RabbitTransport, target: Target, handler: Handler,
+                 max_in_flight: int):
+        self.transport = transport
+        self.target = target
+        self.handler = handler
+        self.max_in_flight = max_in_flight
+        self.channel: AbstractChannel | None = None
+        self.consumers: list[tuple[AbstractQueue, str]] = []
+        self.in_flight: set[asyncio.Task[None]] = set()
+        self.stopped = False
+
+    async def attach(self, conn: AbstractConnection) -> None:
+        """Declare this listener's queues and consume them on a new channel."""
+        channel = self.channel = await conn.channel(publisher_confirms=False)
+        await channel.set_qos(prefetch_count=self.max_in_flight)
+        queues = [await channel.declare_queue(self.target.topic, durable=True)]
+        if self.target.server:
+            queues.append(await channel.declare_queue(self.target.queue, durable=True))
+        fanout = await channel.declare_exchange(
+            Target(self.target.topic, fanout=True).queue, aio_pika.ExchangeType.FANOUT,
+            durable=True,
+        )
+        mine = await channel.declare_queue(
+            f"{fanout.name}_{uuid.uuid4().hex[:12]}", exclusive=True, auto_delete=True
+        )
+        await mine.bind(fanout)
+        queues.append(mine)
+        self.consumers = [(q, await q.consume(self._on_message)) for q in queues]
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        if self.stopped:  # delivered while we were cancelling: leave it to another server
+            await _settle(message.nack(requeue=True))
+            return
+        task = asyncio.create_task(self._handle(message))
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
+        is_call = message.reply_to is not None
+        try:
+            if is_call and message.redelivered:
+                log.info("dropped a call to %s redelivered by the broker: it may have run "
+                         "already, and its caller may have given up", self.target)
+                return
+            reply = await self.handler(message.body, is_call)
+            if is_call and reply is not None:
+                await self.transport._send_reply(message.reply_to, message.correlation_id, reply)
+        except Exception:
+            log.exception("RPC handler for %s failed", self.target)
+        finally:
+            # Acked once handled, so the prefetch bounds the requests in flight.
+            await _settle(message.ack())
+
+    async def _detach(self) -> None:
+        self.stopped = True
+        self.transport._listeners.discard(self)
+        for queue, tag in self.consumers:
+            with contextlib.suppress(Exception):
+                await queue.cancel(tag)
+        self.consumers = []
+
+    async def stop(self) -> None:
+        await self._detach()
+        while self.in_flight:
+            await asyncio.gather(*list(self.in_flight), return_exceptions=True)
+        await self._close_channel()
+
+    async def abort(self) -> None:
+        await self._detach()
+        for task in list(self.in_flight):
+            task.cancel()
+        await asyncio.gather(*list(self.in_flight), return_exceptions=True)
+        await self._close_channel()
+
+    async def _close_channel(self) -> None:
+        if self.channel is not None and not self.channel.is_closed:
+            with contextlib.suppress(Exception):
+                await self.channel.close()  # unacked casts go back to their queue
+        self.channel = None
+
+
+async def _settle(ack: Any) -> None:
+    with contextlib.suppress(Exception):  # the channel is gone: the broker redelivers
+        await ack
