@@ -8,10 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from image_harness import Api, make_config, validate
 
 from pocketstack.config import Config
 from pocketstack.image.unit import ImageUnit
+
+from .image_harness import Api, make_config, validate
 
 
 @pytest.fixture

@@ -10,10 +10,11 @@ import struct
 
 import httpx
 import pytest
-from image_harness import USERS, Api, make_config, validate
 
 from pocketstack.image.cirros import empty_qcow2
 from pocketstack.image.unit import ImageUnit
+
+from .image_harness import USERS, Api, make_config, validate
 
 
 def hostile_qcow2() -> bytes:

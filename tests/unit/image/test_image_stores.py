@@ -8,12 +8,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from image_harness import USERS
 
 from pocketstack.image.cirros import NAME, empty_qcow2
 from pocketstack.image.stores.file import FileStore
 from pocketstack.image.stores.memory import MemoryStore
 from pocketstack.runtime import BootstrapInfo
+
+from .image_harness import USERS
 
 
 @pytest.fixture(params=["file", "memory"])
