@@ -51,6 +51,10 @@ SERVICES: list[ServiceSpec] = [
     ServiceSpec("identity", "identity", "keystone", "/identity", "/v3",
                 "pocketstack.identity.unit:build"),
     ServiceSpec("image", "image", "glance", "/image", "", "pocketstack.image.unit:build"),
+    ServiceSpec("placement", "placement", "placement", "/placement", "",
+                "pocketstack.placement.unit:build"),
+    ServiceSpec("compute", "compute", "nova", "/compute", "/v2.1",
+                "pocketstack.compute.unit:build"),
 ]
 
 
