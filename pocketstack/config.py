@@ -97,7 +97,54 @@ class TracingConfig(BaseModel):
 
 
 class NetworkConfig(BaseModel):
-    agent: str = "noop"
+    agent: str = Field("noop", description="per-host agent: noop (touches nothing)")
+    tenant_network_type: str = Field(
+        "vxlan", description="segment type of project networks: vxlan, vlan or local")
+    physical_networks: list[str] = Field(
+        default_factory=lambda: ["public", "physnet1"],
+        description="physical networks flat and vlan networks may use")
+    vlan_ranges: list[str] = Field(
+        default_factory=lambda: ["physnet1:1000:1999"], description="PHYSNET:MIN:MAX")
+    vxlan_ranges: list[str] = Field(default_factory=lambda: ["1:1000"], description="MIN:MAX")
+    global_mtu: int = Field(1500, ge=68)
+    base_mac: str = Field("fa:16:3e:00:00:00", description="first three octets are kept")
+    public_cidr: str = Field("172.24.4.0/24", description="the bootstrap `public` network")
+    private_cidr: str = Field("10.0.0.0/26", description="the demo project's `private-subnet`")
+    default_quotas: dict[str, int] = Field(default_factory=lambda: {
+        "network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50,
+        "security_group": 10, "security_group_rule": 100, "subnetpool": -1,
+        "rbac_policy": 10,
+    })
+
+
+class VolumeConfig(BaseModel):
+    backend: str = Field("file", description="file, lvm or fake")
+    backend_name: str = Field("", description="volume_backend_name; default: the backend kind")
+    host: str = Field("", description="storage host name; default: this machine's name")
+    availability_zone: str = "nova"
+    file_dir: Path | None = Field(None, description="file backend: default STATE_DIR/volumes")
+    file_format: str = Field("auto", description="file backend: qcow2, raw or auto "
+                             "(qcow2 when qemu-img is installed)")
+    file_capacity_gb: float | None = Field(
+        None, gt=0, description="file backend: capacity reported; default the filesystem's")
+    lvm_volume_group: str = "pocketstack-volumes"
+    lvm_activation: bool = Field(
+        True, description="false: metadata-only LVM (no device-mapper), for tests")
+    fake_capacity_gb: float = Field(1000.0, gt=0)
+    max_over_subscription_ratio: float = Field(20.0, ge=1.0)
+    reserved_percentage: float = Field(0.0, ge=0, le=100)
+    report_interval: float = Field(10.0, gt=0, description="seconds between capacity reports")
+    default_volume_type: str = "__DEFAULT__"
+    allowed_direct_url_schemes: list[str] = Field(
+        default_factory=lambda: ["file"],
+        description="image locations read directly instead of downloaded")
+    quota_volumes: int = Field(10, ge=-1)
+    quota_snapshots: int = Field(10, ge=-1)
+    quota_gigabytes: int = Field(1000, ge=-1)
+    quota_per_volume_gigabytes: int = Field(-1, ge=-1)
+    quota_backups: int = Field(10, ge=-1)
+    quota_backup_gigabytes: int = Field(1000, ge=-1)
+    quota_groups: int = Field(10, ge=-1)
 
 
 class ImageConfig(BaseModel):
@@ -161,6 +208,7 @@ class Config(BaseSettings):
     compute: ComputeConfig = ComputeConfig()
     network: NetworkConfig = NetworkConfig()
     image: ImageConfig = ImageConfig()
+    volume: VolumeConfig = VolumeConfig()
     rpc: RpcConfig = RpcConfig()
     tracing: TracingConfig = TracingConfig()
 

@@ -53,6 +53,10 @@ SERVICES: list[ServiceSpec] = [
     ServiceSpec("image", "image", "glance", "/image", "", "pocketstack.image.unit:build"),
     ServiceSpec("placement", "placement", "placement", "/placement", "",
                 "pocketstack.placement.unit:build"),
+    ServiceSpec("volume", "block-storage", "cinder", "/volume", "/v3",
+                "pocketstack.volume.unit:build", aliases=("volumev3",)),
+    ServiceSpec("network", "network", "neutron", "/networking", "",
+                "pocketstack.network.unit:build"),
     ServiceSpec("compute", "compute", "nova", "/compute", "/v2.1",
                 "pocketstack.compute.unit:build"),
 ]
