@@ -15,7 +15,7 @@ def qemu_img(*args: str) -> None:
     subprocess.run(["qemu-img", "create", "-q", *args], check=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def admin_project(cloud) -> str:
     return cloud.openstack("project", "show", "admin", cloud="pocketstack-admin")["id"]
 
