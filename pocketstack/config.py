@@ -25,6 +25,10 @@ def default_state_dir() -> Path:
     return Path.home() / ".local" / "share" / "pocketstack"
 
 
+def default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "pocketstack"
+
+
 def default_config_file() -> Path:
     return Path(os.environ.get("POCKETSTACK_CONFIG", "~/.config/pocketstack/pocketstack.toml"))
 
@@ -89,6 +93,10 @@ class Config(BaseSettings):
     )
 
     state_dir: Path = Field(default_factory=default_state_dir)
+    cache_dir: Path = Field(
+        default_factory=default_cache_dir,
+        description="build artefacts shared by every state dir (the test image)",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     public_url: str | None = Field(

@@ -50,6 +50,8 @@ class ServiceSpec:
 SERVICES: list[ServiceSpec] = [
     ServiceSpec("identity", "identity", "keystone", "/identity", "/v3",
                 "pocketstack.identity.unit:build"),
+    ServiceSpec("placement", "placement", "placement", "/placement", "",
+                "pocketstack.placement.unit:build"),
 ]
 
 

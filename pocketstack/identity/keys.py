@@ -59,3 +59,8 @@ class KeyRepository:
         order = [i for i in order if i != 0] + [0]
         keys = [Fernet((self.directory / str(i)).read_bytes().strip()) for i in order]
         return MultiFernet(keys)
+
+
+def repository(cfg) -> KeyRepository:  # noqa: ANN001 - a pocketstack Config
+    """The repository of a cloud: `fernet-keys/` in its state directory."""
+    return KeyRepository(cfg.state_dir / "fernet-keys", cfg.identity.max_active_keys)

@@ -9,7 +9,7 @@ from pocketstack.core.db import Database
 from pocketstack.core.policy import Enforcer
 from pocketstack.identity import bootstrap
 from pocketstack.identity.api import build_app
-from pocketstack.identity.keys import KeyRepository
+from pocketstack.identity.keys import repository
 from pocketstack.identity.policies import RULES
 from pocketstack.identity.service import Identity
 from pocketstack.identity.tokens import TokenCodec
@@ -18,16 +18,12 @@ from pocketstack.runtime import BootstrapInfo, Runtime
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def key_repository(cfg) -> KeyRepository:  # noqa: ANN001
-    return KeyRepository(cfg.path("fernet-keys", "x").parent, cfg.identity.max_active_keys)
-
-
 class IdentityUnit:
     def __init__(self, runtime: Runtime):
         cfg = self.cfg = runtime.config
         self.runtime = runtime
         self.db = Database(cfg.database_for("identity"), MIGRATIONS)
-        self.keys = key_repository(cfg)
+        self.keys = repository(cfg)
         self.identity = Identity(cfg, self.db, TokenCodec(self.keys),
                                  on_revoke=lambda: runtime.emit("token_revoked"))
         self.enforcer = Enforcer(RULES, cfg.policy_file)
