@@ -60,12 +60,61 @@ class AuthConfig(BaseModel):
 class ComputeConfig(BaseModel):
     driver: str = "fake"
     fake_hosts: int = Field(1, ge=1)
-    build_timeout: int = Field(300, ge=0)
-    max_attempts: int = Field(3, ge=1)
+    build_timeout: int = Field(300, ge=0, description="seconds before a BUILD goes to ERROR")
+    max_attempts: int = Field(3, ge=1, description="hosts tried per build (1 + reschedules)")
+    # The fake driver: each fake host's size, and failures injected for tests.
+    fake_vcpus: int = Field(16, ge=1)
+    fake_memory_mb: int = Field(32768, ge=1)
+    fake_disk_gb: int = Field(1000, ge=1)
+    fake_fail_spawn_on: list[str] = Field(default_factory=list,
+                                          description="fake hosts whose spawns fail")
+    fake_hang_spawn_on: list[str] = Field(default_factory=list,
+                                          description="fake hosts whose spawns never end")
+    # The scheduler: which filters and weighers run, in order, and their weights.
+    scheduler_filters: list[str] = Field(default_factory=lambda: [
+        "compute", "availability_zone", "ram", "vcpu", "disk", "image_properties",
+        "server_group_affinity", "server_group_anti_affinity", "same_host",
+        "different_host", "aggregate_metadata",
+    ])
+    scheduler_weighers: list[str] = Field(default_factory=lambda: [
+        "ram", "vcpu", "disk", "build_failure", "soft_affinity", "soft_anti_affinity",
+    ])
+    weigher_multipliers: dict[str, float] = Field(default_factory=lambda: {
+        "ram": 1.0, "vcpu": 1.0, "disk": 0.0, "build_failure": 1000000.0,
+        "soft_affinity": 1.0, "soft_anti_affinity": 1.0,
+    })
+    cpu_allocation_ratio: float = Field(16.0, gt=0)
+    ram_allocation_ratio: float = Field(1.5, gt=0)
+    disk_allocation_ratio: float = Field(1.0, gt=0)
+    power_sync_interval: float = Field(60.0, gt=0)
+    default_availability_zone: str = "nova"
+
+
+class TracingConfig(BaseModel):
+    otlp_url: str | None = Field(None, description="OTLP/HTTP JSON traces endpoint, e.g. "
+                                 "http://127.0.0.1:4318/v1/traces; none: spans stay local")
+    flush_interval: float = Field(0.5, gt=0)
 
 
 class NetworkConfig(BaseModel):
-    agent: str = "noop"
+    agent: str = Field("noop", description="per-host agent: noop (touches nothing)")
+    tenant_network_type: str = Field(
+        "vxlan", description="segment type of project networks: vxlan, vlan or local")
+    physical_networks: list[str] = Field(
+        default_factory=lambda: ["public", "physnet1"],
+        description="physical networks flat and vlan networks may use")
+    vlan_ranges: list[str] = Field(
+        default_factory=lambda: ["physnet1:1000:1999"], description="PHYSNET:MIN:MAX")
+    vxlan_ranges: list[str] = Field(default_factory=lambda: ["1:1000"], description="MIN:MAX")
+    global_mtu: int = Field(1500, ge=68)
+    base_mac: str = Field("fa:16:3e:00:00:00", description="first three octets are kept")
+    public_cidr: str = Field("172.24.4.0/24", description="the bootstrap `public` network")
+    private_cidr: str = Field("10.0.0.0/26", description="the demo project's `private-subnet`")
+    default_quotas: dict[str, int] = Field(default_factory=lambda: {
+        "network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50,
+        "security_group": 10, "security_group_rule": 100, "subnetpool": -1,
+        "rbac_policy": 10,
+    })
 
 
 class RpcConfig(BaseModel):
@@ -117,6 +166,7 @@ class Config(BaseSettings):
     compute: ComputeConfig = ComputeConfig()
     network: NetworkConfig = NetworkConfig()
     rpc: RpcConfig = RpcConfig()
+    tracing: TracingConfig = TracingConfig()
 
     @classmethod
     def settings_customise_sources(

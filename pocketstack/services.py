@@ -52,6 +52,10 @@ SERVICES: list[ServiceSpec] = [
                 "pocketstack.identity.unit:build"),
     ServiceSpec("placement", "placement", "placement", "/placement", "",
                 "pocketstack.placement.unit:build"),
+    ServiceSpec("network", "network", "neutron", "/networking", "",
+                "pocketstack.network.unit:build"),
+    ServiceSpec("compute", "compute", "nova", "/compute", "/v2.1",
+                "pocketstack.compute.unit:build"),
 ]
 
 

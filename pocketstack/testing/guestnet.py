@@ -1,6 +1,8 @@
 """A throwaway guest network: a Linux bridge with an address, dnsmasq for DHCP
 (with classless static routes, option 121, to the metadata address), and a
-stub metadata service on 169.254.169.254:80 answering what the test sets.
+stub metadata service answering what the test sets: it listens on a free port
+of the bridge's address, and an iptables DNAT rule for this bridge only sends
+the guests' 169.254.169.254:80 there (so concurrent test runs do not collide).
 
     net = GuestNetwork.start()          # bridge psbrXXXXXX, 10.R.R.1/24
     net.metadata["meta_data.json"] = json.dumps({...})
@@ -47,6 +49,16 @@ class _Metadata(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def _dnat(bridge: str, prefix: str, port: int) -> list[str]:
+    return ["PREROUTING", "-i", bridge, "-d", f"{METADATA_IP}/32", "-p", "tcp",
+            "--dport", "80", "-j", "DNAT", "--to-destination", f"{prefix}.1:{port}"]
+
+
+def _iptables(action: str, rule: list[str]) -> None:
+    subprocess.run(["iptables", "-w", "-t", "nat", action, *rule], check=True,
+                   capture_output=True)
+
+
 @dataclass
 class GuestNetwork:
     bridge: str
@@ -68,12 +80,12 @@ class GuestNetwork:
         _ip("link", "add", "name", bridge, "type", "bridge")
         try:
             _ip("addr", "add", f"{prefix}.1/24", "dev", bridge)
-            _ip("addr", "add", f"{METADATA_IP}/32", "dev", bridge)
             _ip("link", "set", bridge, "up")
             answers: dict[str, str] = {}
             handler = type("Metadata", (_Metadata,), {"answers": answers})
-            server = http.server.ThreadingHTTPServer((METADATA_IP, 80), handler)
+            server = http.server.ThreadingHTTPServer((f"{prefix}.1", 0), handler)
             threading.Thread(target=server.serve_forever, daemon=True).start()
+            _iptables("-A", _dnat(bridge, prefix, server.server_port))
             dnsmasq = subprocess.Popen(cls._dnsmasq_argv(bridge, prefix, workdir),
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except Exception:
@@ -96,6 +108,7 @@ class GuestNetwork:
         if self.dnsmasq.poll() is None:
             self.dnsmasq.terminate()
         self.dnsmasq.wait(10)
+        _iptables("-D", _dnat(self.bridge, self.prefix, self.server.server_port))
         self.server.shutdown()
         self.server.server_close()
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)

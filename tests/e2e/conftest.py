@@ -15,9 +15,9 @@ def test_image() -> testimage.TestImage:
 
 
 @pytest.fixture(scope="session")
-def libvirtd(tmp_path_factory):
+def libvirtd():
     """qemu:///system answering: the running libvirtd, or one started (and stopped) here."""
-    started = daemon.ensure_running(tmp_path_factory.mktemp("libvirtd"))
+    started = daemon.ensure_running()
     yield "qemu:///system"
     if started:
         started.stop()

@@ -1,0 +1,1 @@
+"""The compute agent (steps 13, 19-28): one per host, topic `compute.<host>`."""

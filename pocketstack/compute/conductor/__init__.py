@@ -1,0 +1,1 @@
+"""The conductor (steps 14-18): the agents' way to the database, and reschedules."""

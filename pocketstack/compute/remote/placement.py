@@ -1,0 +1,140 @@
+"""The placement service, as compute uses it: the agents' resource providers and
+inventories, and claims (an allocation per instance, written with the
+consumer generation so that a concurrent writer makes the claim fail)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from pocketstack.compute.remote.rest import RestClient
+from pocketstack.core import exceptions as exc
+
+Resources = dict[str, int]  # {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}
+
+
+def provider_uuid(host: str) -> str:
+    """A host's resource provider id: stable across restarts."""
+    return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"compute-node.{host}.pocketstack"))
+
+
+class PlacementAPI(Protocol):
+    async def ensure_provider(self, name: str, rp_uuid: str) -> None: ...
+
+    async def set_inventory(self, rp_uuid: str, inventory: dict[str, dict[str, Any]]) -> None:
+        ...
+
+    async def claim(self, consumer: str, rp_uuid: str, resources: Resources,
+                    project_id: str, user_id: str, replace: bool = False) -> bool:
+        """Allocate `resources` on the provider for `consumer`, replacing what it had;
+        False when the provider lacks capacity or another writer won the race."""
+        ...
+
+    async def release(self, consumer: str) -> None:
+        """Delete the consumer's allocations (no error when it has none)."""
+        ...
+
+    async def allocations(self, consumer: str) -> dict[str, Resources]: ...
+
+
+TokenSource = Callable[[], Awaitable[str]]
+
+
+class RestPlacementAPI(RestClient):
+    def __init__(self, http, base_url: str, token: TokenSource):  # noqa: ANN001
+        super().__init__(http, base_url, {"OpenStack-API-Version": "placement 1.28"})
+        self.token = token
+
+    async def _req(self, method: str, path: str, **kw: Any) -> Any:
+        return await self.request(await self.token(), method, path, **kw)
+
+    async def ensure_provider(self, name: str, rp_uuid: str) -> None:
+        try:
+            await self._req("GET", f"/resource_providers/{rp_uuid}")
+        except exc.NotFound:
+            try:
+                await self._req("POST", "/resource_providers",
+                                json={"name": name, "uuid": rp_uuid})
+            except exc.Conflict:
+                pass  # created meanwhile
+
+    async def set_inventory(self, rp_uuid: str, inventory: dict[str, dict[str, Any]]) -> None:
+        for _ in range(3):
+            rp = await self._req("GET", f"/resource_providers/{rp_uuid}")
+            try:
+                await self._req("PUT", f"/resource_providers/{rp_uuid}/inventories", json={
+                    "resource_provider_generation": rp["generation"],
+                    "inventories": inventory})
+                return
+            except exc.Conflict:
+                continue
+
+    async def claim(self, consumer: str, rp_uuid: str, resources: Resources,
+                    project_id: str, user_id: str, replace: bool = False) -> bool:
+        generation = None  # a new consumer
+        if replace:
+            current = await self._req("GET", f"/allocations/{consumer}")
+            generation = current.get("consumer_generation")
+        body = {"allocations": {rp_uuid: {"resources": resources}},
+                "project_id": project_id, "user_id": user_id,
+                "consumer_generation": generation}
+        try:
+            await self._req("PUT", f"/allocations/{consumer}", json=body)
+        except exc.Conflict:
+            return False
+        return True
+
+    async def release(self, consumer: str) -> None:
+        try:
+            await self._req("DELETE", f"/allocations/{consumer}")
+        except exc.NotFound:
+            pass
+
+    async def allocations(self, consumer: str) -> dict[str, Resources]:
+        body = await self._req("GET", f"/allocations/{consumer}")
+        return {rp: a["resources"] for rp, a in (body.get("allocations") or {}).items()}
+
+
+class FakePlacement:
+    """Placement's claim semantics in memory: capacity = (total - reserved) * ratio."""
+
+    def __init__(self) -> None:
+        self.inventories: dict[str, dict[str, dict[str, Any]]] = {}
+        self.names: dict[str, str] = {}
+        self.allocs: dict[str, tuple[str, Resources]] = {}
+
+    async def ensure_provider(self, name: str, rp_uuid: str) -> None:
+        self.names[rp_uuid] = name
+        self.inventories.setdefault(rp_uuid, {})
+
+    async def set_inventory(self, rp_uuid: str, inventory: dict[str, dict[str, Any]]) -> None:
+        self.inventories[rp_uuid] = inventory
+
+    def used(self, rp_uuid: str, rc: str, but: str | None = None) -> int:
+        return sum(r.get(rc, 0) for c, (rp, r) in self.allocs.items()
+                   if rp == rp_uuid and c != but)
+
+    async def claim(self, consumer: str, rp_uuid: str, resources: Resources,
+                    project_id: str, user_id: str, replace: bool = False) -> bool:
+        if consumer in self.allocs and not replace:
+            return False  # placement: the consumer's generation changed
+        inv = self.inventories.get(rp_uuid)
+        if inv is None:
+            return False
+        for rc, amount in resources.items():
+            i = inv.get(rc)
+            if i is None:
+                return False
+            capacity = (i["total"] - i.get("reserved", 0)) * i.get("allocation_ratio", 1.0)
+            if self.used(rp_uuid, rc, but=consumer) + amount > capacity:
+                return False
+        self.allocs[consumer] = (rp_uuid, dict(resources))
+        return True
+
+    async def release(self, consumer: str) -> None:
+        self.allocs.pop(consumer, None)
+
+    async def allocations(self, consumer: str) -> dict[str, Resources]:
+        found = self.allocs.get(consumer)
+        return {found[0]: dict(found[1])} if found else {}

@@ -1,0 +1,32 @@
+"""The contract the network server uses to reach the agents.
+
+The server calls a notifier after the transaction that made the change has
+committed. `port_bound` and `port_removed` are fire-and-forget: an agent
+answers a bound port by reporting its status (`StatusSink.port_status`),
+which is what turns a port ACTIVE. Nothing here blocks on the host.
+`vif_type`/`vif_details` are what a port bound through these agents gets.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pocketstack.core.context import RequestContext
+from pocketstack.network.agent.messages import PortBinding, PortStatus
+
+
+class StatusSink(Protocol):
+    """Where agents report port status: the network service."""
+
+    async def port_status(self, report: PortStatus) -> None: ...
+
+
+class AgentNotifier(Protocol):
+    vif_type: str
+    vif_details: dict[str, Any]
+
+    async def port_bound(self, ctx: RequestContext, binding: PortBinding) -> None: ...
+
+    async def port_removed(self, ctx: RequestContext, port_id: str, host: str) -> None: ...
+
+    async def network_changed(self, ctx: RequestContext, network_id: str) -> None: ...
