@@ -97,7 +97,8 @@ class TracingConfig(BaseModel):
 
 
 class NetworkConfig(BaseModel):
-    agent: str = Field("noop", description="per-host agent: noop (touches nothing)")
+    agent: str = Field("noop", description="noop: in-process, touches nothing, ports go "
+                       "ACTIVE when bound; rpc: per-host agents over RPC (agent/rpc.py)")
     tenant_network_type: str = Field(
         "vxlan", description="segment type of project networks: vxlan, vlan or local")
     physical_networks: list[str] = Field(
