@@ -148,6 +148,18 @@ class VolumeConfig(BaseModel):
     quota_groups: int = Field(10, ge=-1)
 
 
+class ImageConfig(BaseModel):
+    store: str = Field("file", pattern="^(file|memory)$",
+                       description="where image data lives: file (state dir) or memory")
+    fsync: bool = Field(True, description="fsync image data before it becomes visible")
+    image_size_cap: int = Field(20 << 30, gt=0, description="bytes; largest image accepted")
+    image_count_total: int = Field(100, ge=-1, description="images per project; -1 unlimited")
+    image_size_total: int = Field(100 << 30, ge=-1,
+                                  description="bytes of image data per project; -1 unlimited")
+    image_stage_total: int = Field(20 << 30, ge=-1,
+                                   description="bytes of staged data per project; -1 unlimited")
+
+
 class RpcConfig(BaseModel):
     response_timeout: float = Field(60.0, gt=0, description="seconds a call waits for its reply")
     service_down_time: float = Field(
@@ -196,6 +208,7 @@ class Config(BaseSettings):
     auth: AuthConfig = AuthConfig()
     compute: ComputeConfig = ComputeConfig()
     network: NetworkConfig = NetworkConfig()
+    image: ImageConfig = ImageConfig()
     volume: VolumeConfig = VolumeConfig()
     rpc: RpcConfig = RpcConfig()
     tracing: TracingConfig = TracingConfig()
