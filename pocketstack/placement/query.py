@@ -12,7 +12,7 @@ from pocketstack.placement import errors, http
 from pocketstack.placement.objects import aggregate, resource_provider
 from pocketstack.placement.objects.names import Vocabulary
 from pocketstack.placement.objects.resource_provider import ProviderFilter
-from pocketstack.placement.schemas import canonical_uuid
+from pocketstack.placement.schemas import MAX_INT, canonical_uuid
 
 
 def bad(message: str) -> exc.BadRequest:
@@ -29,7 +29,7 @@ def parse_resources(text: str) -> dict[str, int]:
         if name in out:
             raise bad(f"Badly formed resources parameter. Resource {name} was included "
                       "twice.")
-        if int(amount) < 1:
+        if not 1 <= int(amount) <= MAX_INT:
             raise bad(f"Requested resource {name} expected positive integer amount.")
         out[name] = int(amount)
     return out

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field
 MAX_INT = 2147483647
 Count = Annotated[StrictInt, Field(ge=1, le=MAX_INT)]
 NonNegative = Annotated[StrictInt, Field(ge=0, le=MAX_INT)]
-Generation = Annotated[StrictInt, Field(ge=0)]
+Generation = Annotated[StrictInt, Field(ge=0, le=2**63 - 1)]
 ResourceClassName = Annotated[str, Field(pattern=r"^[A-Z0-9_]+$", max_length=255)]
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,9 +21,6 @@ class Placement:
         self.db = db
         self.enforcer = enforcer
         self.vocabulary = Vocabulary()
-        # SQLite has one writer at a time anyway; queueing writers here instead of
-        # in SQLite's busy handler (which sleeps up to 100 ms per retry) keeps claims fast.
-        self._sqlite_writer = asyncio.Lock() if db.is_sqlite else None
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -32,11 +28,7 @@ class Placement:
         PostgreSQL deadlock or serialization failure between concurrent writers
         is the concurrent update it is: a 409 the client retries."""
         try:
-            if self._sqlite_writer is None:
-                async with self.db.write() as s:
-                    yield s
-                return
-            async with self._sqlite_writer, self.db.write() as s:
+            async with self.db.write() as s:
                 yield s
         except DBAPIError as err:
             if _sqlstate(err) in ("40P01", "40001", "23505"):

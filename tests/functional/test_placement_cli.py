@@ -31,6 +31,35 @@ def test_osc_placement_provider_inventory_and_candidates(cloud):
     assert mine and mine[0]["allocation"] == "VCPU=1"
 
 
+def test_osc_placement_traits_allocations_and_usages(cloud):
+    admin = {"cloud": "pocketstack-admin"}
+    v = ("--os-placement-api-version", "1.39")
+    rp = cloud.openstack("resource", "provider", "create", f"cn-{uuid.uuid4().hex[:8]}",
+                         **admin)
+    cloud.openstack("resource", "provider", "inventory", "set", rp["uuid"],
+                    "--resource", "VCPU=4", "--resource", "MEMORY_MB=2048", json_output=True,
+                    **admin)
+    traits = cloud.openstack("resource", "provider", "trait", "set", rp["uuid"],
+                             "--trait", "COMPUTE_NODE", "--trait", "HW_CPU_X86_AVX2", *v,
+                             json_output=True, **admin)
+    assert sorted(t["name"] for t in traits) == ["COMPUTE_NODE", "HW_CPU_X86_AVX2"]
+    consumer, project, user = (str(uuid.uuid4()) for _ in range(3))
+    rows = cloud.openstack("resource", "provider", "allocation", "set", consumer,
+                           "--allocation", f"rp={rp['uuid']},VCPU=2,MEMORY_MB=512",
+                           "--project-id", project, "--user-id", user,
+                           "--consumer-type", "INSTANCE", *v, json_output=True, **admin)
+    assert rows[0]["resources"] == {"VCPU": 2, "MEMORY_MB": 512}
+    shown = cloud.openstack("resource", "provider", "allocation", "show", consumer, *v, **admin)
+    assert shown[0]["resource_provider"] == rp["uuid"] and shown[0]["project_id"] == project
+    usage = {u["resource_class"]: u["usage"] for u in cloud.openstack(
+        "resource", "usage", "show", project, "--os-placement-api-version", "1.9", **admin)}
+    assert usage == {"VCPU": 2, "MEMORY_MB": 512}
+    cloud.openstack("resource", "provider", "allocation", "delete", consumer, **admin)
+    with cloud.http(token=cloud.token("pocketstack-admin", fresh=True)) as http:
+        r = http.get(f"{PLACEMENT}/resource_providers/{rp['uuid']}/usages", headers=LATEST)
+        assert r.json()["usages"] == {"VCPU": 0, "MEMORY_MB": 0}
+
+
 def test_placement_is_admin_only_and_speaks_its_error_format(cloud):
     assert httpx.get(cloud.base_url + PLACEMENT).json()["versions"][0]["max_version"] == "1.39"
     with cloud.http(None) as anon:

@@ -11,6 +11,7 @@ from pocketstack.core import exceptions as exc
 from pocketstack.placement import errors, http, query
 from pocketstack.placement.objects import allocation_candidate
 from pocketstack.placement.objects.allocation_candidate import Summary
+from pocketstack.placement.schemas import MAX_INT
 
 _NUMBERED = re.compile(r"^(resources|required|member_of|in_tree)[0-9A-Za-z_-]+$")
 
@@ -19,7 +20,7 @@ def parse_limit(req: Request) -> int | None:
     text = http.query(req, "limit") if http.want(req, "1.16") else None
     if text is None:
         return None
-    if not text.isdigit() or int(text) < 1:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_INT:
         raise query.bad(f"Invalid query string parameters: '{text}' does not match '^[1-9]"
                         "[0-9]*$'")
     return int(text)
