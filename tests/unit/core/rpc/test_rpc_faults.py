@@ -162,7 +162,7 @@ async def test_broker_restart_while_calls_and_casts_flow(rabbit_broker):
         await eventually(lambda: set(confirmed) <= set(manager.seen), within=20)
         assert len(confirmed) > before  # casts went on during and after the restart
         # every call got its answer or a clear error within its timeout
-        assert all(took < 2.5 for _, took in outcomes), outcomes
+        assert all(took < 3.0 for _, took in outcomes), outcomes  # timeout 2 s
         assert outcomes[0][0] == "ok" and outcomes[-1][0] == "ok"
         assert {kind for kind, _ in outcomes} <= {"ok", "MessagingTimeout"}
         # and the server consumes again by itself
