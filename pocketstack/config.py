@@ -117,6 +117,36 @@ class NetworkConfig(BaseModel):
     })
 
 
+class VolumeConfig(BaseModel):
+    backend: str = Field("file", description="file, lvm or fake")
+    backend_name: str = Field("", description="volume_backend_name; default: the backend kind")
+    host: str = Field("", description="storage host name; default: this machine's name")
+    availability_zone: str = "nova"
+    file_dir: Path | None = Field(None, description="file backend: default STATE_DIR/volumes")
+    file_format: str = Field("auto", description="file backend: qcow2, raw or auto "
+                             "(qcow2 when qemu-img is installed)")
+    file_capacity_gb: float | None = Field(
+        None, gt=0, description="file backend: capacity reported; default the filesystem's")
+    lvm_volume_group: str = "pocketstack-volumes"
+    lvm_activation: bool = Field(
+        True, description="false: metadata-only LVM (no device-mapper), for tests")
+    fake_capacity_gb: float = Field(1000.0, gt=0)
+    max_over_subscription_ratio: float = Field(20.0, ge=1.0)
+    reserved_percentage: float = Field(0.0, ge=0, le=100)
+    report_interval: float = Field(10.0, gt=0, description="seconds between capacity reports")
+    default_volume_type: str = "__DEFAULT__"
+    allowed_direct_url_schemes: list[str] = Field(
+        default_factory=lambda: ["file"],
+        description="image locations read directly instead of downloaded")
+    quota_volumes: int = Field(10, ge=-1)
+    quota_snapshots: int = Field(10, ge=-1)
+    quota_gigabytes: int = Field(1000, ge=-1)
+    quota_per_volume_gigabytes: int = Field(-1, ge=-1)
+    quota_backups: int = Field(10, ge=-1)
+    quota_backup_gigabytes: int = Field(1000, ge=-1)
+    quota_groups: int = Field(10, ge=-1)
+
+
 class RpcConfig(BaseModel):
     response_timeout: float = Field(60.0, gt=0, description="seconds a call waits for its reply")
     service_down_time: float = Field(
@@ -182,6 +212,7 @@ class Config(BaseSettings):
     compute: ComputeConfig = ComputeConfig()
     network: NetworkConfig = NetworkConfig()
     libvirt: LibvirtConfig = LibvirtConfig()
+    volume: VolumeConfig = VolumeConfig()
     rpc: RpcConfig = RpcConfig()
     tracing: TracingConfig = TracingConfig()
 

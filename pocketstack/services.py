@@ -52,6 +52,8 @@ SERVICES: list[ServiceSpec] = [
                 "pocketstack.identity.unit:build"),
     ServiceSpec("placement", "placement", "placement", "/placement", "",
                 "pocketstack.placement.unit:build"),
+    ServiceSpec("volume", "block-storage", "cinder", "/volume", "/v3",
+                "pocketstack.volume.unit:build", aliases=("volumev3",)),
     ServiceSpec("network", "network", "neutron", "/networking", "",
                 "pocketstack.network.unit:build"),
     ServiceSpec("compute", "compute", "nova", "/compute", "/v2.1",

@@ -12,6 +12,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "up": ("pocketstack.cli.up", "start every service in one process (the all-in-one)"),
     "keys": ("pocketstack.cli.keys", "identity's token keys: rotate them"),
     "dev": ("pocketstack.cli.dev", "developer tools: new database migrations"),
+    "trace": ("pocketstack.cli.trace", "show a server's launch as the numbered steps, timed"),
     "build-test-image": ("pocketstack.cli.build_test_image",
                          "build the small test VM image from Debian packages (cached)"),
 }

@@ -1,10 +1,12 @@
 """The shared harness for functional tests: live pocketstack clouds.
 
-`cloud` (session-scoped) is one `pocketstack up` on a free port with its own
-state directory and clouds.yaml, shared by every functional test; it is
-stopped by PID (SIGTERM) at the end and must exit cleanly. `make_cloud`
-starts private clouds (extra environment, another database) for tests that
-need their own; they stop when the test ends.
+`cloud` is one `pocketstack up` (started once per session) on a free port
+with its own state directory and clouds.yaml, shared by every functional
+test; it is stopped by PID (SIGTERM) at the end and must exit cleanly.
+`make_cloud` starts private clouds (extra environment, another database) for
+tests that need their own; they stop when the test ends. `backend_cloud` is
+a cloud per database backend (SQLite, then a real PostgreSQL started by the
+tests: marker `postgres`), with `backend_env` for private clouds on it.
 
     def test_something(cloud):
         cloud.openstack("project", "list")              # the real CLI, parsed -f json
@@ -24,6 +26,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -68,6 +71,8 @@ class Cloud:
         self.env["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
         self.proc: subprocess.Popen | None = None
+        self.backend = "sqlite"
+        self.postgres: Any = None  # the PostgresCluster of a postgresql cloud
         self._tokens: dict[str, str] = {}
 
     # -- life cycle -------------------------------------------------------------
@@ -189,13 +194,67 @@ class Cloud:
 
 
 @pytest.fixture(scope="session")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
-    """The shared live cloud (SQLite, bcrypt cost 4)."""
+def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     c = Cloud(tmp_path_factory.mktemp("cloud")).start()
     try:
         yield c
     finally:
         c.stop()
+
+
+@pytest.fixture
+def cloud(shared_cloud: Cloud) -> Cloud:
+    """The shared live cloud (SQLite, bcrypt cost 4), started once per session."""
+    return shared_cloud
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A throwaway PostgreSQL cluster for the session (pocketstack.testing.postgres)."""
+    from pocketstack.testing.postgres import PostgresCluster
+
+    pg = PostgresCluster.start()
+    try:
+        yield pg
+    finally:
+        pg.stop()
+
+
+@pytest.fixture(scope="session", params=[
+    "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend_cloud(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
+    """A live cloud on each database backend: the shared SQLite one, then one on a
+    real PostgreSQL. A test module runs on both by overriding `cloud`:
+
+        @pytest.fixture
+        def cloud(backend_cloud):
+            return backend_cloud
+    """
+    if request.param == "sqlite":
+        c = request.getfixturevalue("shared_cloud")
+        c.backend = "sqlite"
+        yield c
+        return
+    pg = request.getfixturevalue("postgres")
+    c = Cloud(tmp_path_factory.mktemp("pg-cloud"),
+              env={"POCKETSTACK_DATABASE_URL": pg.database_url("shared")})
+    c.backend, c.postgres = "postgresql", pg
+    c.start()
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture
+def backend_env(backend_cloud: Cloud) -> dict[str, str]:
+    """The environment for a private cloud on `backend_cloud`'s backend (its own
+    databases on the same PostgreSQL)."""
+    if backend_cloud.backend == "sqlite":
+        return {}
+    prefix = "p" + uuid.uuid4().hex[:10]
+    return {"POCKETSTACK_DATABASE_URL": backend_cloud.postgres.database_url(prefix)}
 
 
 @pytest.fixture

@@ -11,9 +11,16 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 V3 = "/identity/v3"
 
+
+
+@pytest.fixture
+def cloud(backend_cloud):
+    """These tests run on SQLite and on PostgreSQL."""
+    return backend_cloud
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -231,9 +238,9 @@ def test_removed_role_assignment_ends_token(cloud):
         assert http.head(grant).status_code == 404
 
 
-def test_lockout(make_cloud):
+def test_lockout(make_cloud, backend_env):
     c = make_cloud(env={"POCKETSTACK_IDENTITY_LOCKOUT_FAILURE_ATTEMPTS": "2",
-                        "POCKETSTACK_IDENTITY_LOCKOUT_DURATION": "2"})
+                        "POCKETSTACK_IDENTITY_LOCKOUT_DURATION": "2", **backend_env})
     password = c.clouds()["pocketstack"]["auth"]["password"]
     assert login(c, "demo", "wrong").status_code == 401
     assert login(c, "demo", "wrong").status_code == 401

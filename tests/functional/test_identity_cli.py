@@ -1,4 +1,7 @@
-"""The identity service through the real `openstack` CLI (the issue's "done when")."""
+"""The identity service through the real `openstack` CLI (the issue's "done when").
+
+On the shared SQLite cloud only: each CLI run costs seconds; the same operations
+run on PostgreSQL too in test_identity_api.py and test_identity_tokens.py."""
 
 from __future__ import annotations
 

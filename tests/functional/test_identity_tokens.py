@@ -5,10 +5,16 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from pocketstack.core import exceptions as exc
 from pocketstack.core.auth import ServiceCredentials, TokenValidator
 
+
+@pytest.fixture
+def cloud(backend_cloud):
+    """These tests run on SQLite and on PostgreSQL."""
+    return backend_cloud
 
 def test_validate_check_and_revoke(cloud):
     subject = cloud.token("pocketstack", fresh=True)

@@ -72,6 +72,16 @@ class ComputeAPI:
 
     async def create(self, ctx: RequestContext, req: schemas.CreateRequest,
                      at_least: Callable[[str], bool]) -> tuple[list[Instance], str]:
+        with self.tracer.span("check policy, input and quota; create the instance record",
+                              "6-7"):
+            instances, reservation, spec = await self._create(ctx, req, at_least)
+        with self.tracer.span("ask the scheduler over RPC", "8"):
+            await self.scheduler.schedule_and_build(ctx, [i.id for i in instances], spec)
+        return instances, reservation
+
+    async def _create(self, ctx: RequestContext, req: schemas.CreateRequest,
+                      at_least: Callable[[str], bool],
+                      ) -> tuple[list[Instance], str, RequestSpec]:
         s = req.server
         self.policy.enforce(ctx, "os_compute_api:servers:create")
         flavor = await self._flavor(ctx, s.flavorRef)
@@ -93,10 +103,8 @@ class ComputeAPI:
             await self.network.security_group_ids(ctx.auth_token,
                                                   [g.name for g in s.security_groups])
         await self._volumes_exist(ctx, bdms)
-        with self.tracer.span("check policy and quota, create the instance record", "6-7"):
-            instances, reservation = await self._insert(
-                ctx, s, count, flavor, image, networks, key, group, zone, bdms,
-                req.scheduler_hints)
+        instances, reservation = await self._insert(
+            ctx, s, count, flavor, image, networks, key, group, zone, bdms, req.scheduler_hints)
         spec = RequestSpec(
             project_id=ctx.project_id, user_id=ctx.user_id,
             flavor=FlavorSpec.model_validate(instances[0].flavor),
@@ -106,9 +114,7 @@ class ComputeAPI:
             group=GroupSpec(id=group.id, policy=group.policy, rules=group.rules or {},
                             members=[*group.members, *(i.id for i in instances)])
             if group else None)
-        with self.tracer.span("ask the scheduler over RPC", "8"):
-            await self.scheduler.schedule_and_build(ctx, [i.id for i in instances], spec)
-        return instances, reservation
+        return instances, reservation, spec
 
     async def _flavor(self, ctx: RequestContext, ref: str | int) -> dict[str, Any]:
         flavor_id = str(ref).rstrip("/").rsplit("/", 1)[-1]
@@ -271,7 +277,8 @@ class ComputeAPI:
                     name=name, description=s.description,
                     hostname=hostname_of(s.hostname or name), vm_state="building",
                     task_state="scheduling", power_state=0, availability_zone=zone,
-                    flavor_id=flavor["id"], flavor=flavor, image_ref=image.get("id", ""),
+                    flavor_id=flavor["id"], flavor=flavor,
+                    image_ref=image.get("id", "") if s.imageRef else "",
                     key_name=key.name if key else None, key_data=key.public_key if key else None,
                     user_data=s.user_data, config_drive="True" if s.config_drive else "",
                     metadata_=s.metadata, system_metadata=props, network_info=[],

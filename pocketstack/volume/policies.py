@@ -1,0 +1,48 @@
+"""The block storage service's policy defaults (Cinder's rule names)."""
+
+ADMIN = "role:admin"
+MEMBER = "rule:admin_or_member"
+READER = "rule:admin_or_reader"
+
+RULES: dict[str, str] = {
+    "volume:create": "role:member",
+    "volume:get": READER,
+    "volume:get_all": "role:reader",
+    "volume:update": MEMBER,
+    "volume:delete": MEMBER,
+    "volume:extend": MEMBER,
+    "volume:revert_to_snapshot": MEMBER,
+    "volume_extension:volume_actions:upload_image": MEMBER,
+    "volume_extension:volume_actions:upload_public": ADMIN,
+    "volume_extension:volume_admin_actions:reset_status": ADMIN,
+    "volume_extension:volume_admin_actions:force_delete": ADMIN,
+    "volume:create_snapshot": "role:member",
+    "volume:get_snapshot": READER,
+    "volume:get_all_snapshots": "role:reader",
+    "volume:update_snapshot": MEMBER,
+    "volume:delete_snapshot": MEMBER,
+    "volume_extension:snapshot_admin_actions:reset_status": ADMIN,
+    "volume_extension:snapshot_admin_actions:force_delete": ADMIN,
+    "volume_extension:type_get_all": "@",
+    "volume_extension:type_get": "@",
+    "volume_extension:types_manage": ADMIN,
+    "volume_extension:types_extra_specs:index": "@",
+    "volume_extension:types_extra_specs:show": "@",
+    "volume_extension:types_extra_specs:create": ADMIN,
+    "volume_extension:types_extra_specs:update": ADMIN,
+    "volume_extension:types_extra_specs:delete": ADMIN,
+    "volume_extension:volume_type_access:get_all_for_type": ADMIN,
+    "volume_extension:volume_type_access:addProjectAccess": ADMIN,
+    "volume_extension:volume_type_access:removeProjectAccess": ADMIN,
+    "volume:attachment_create": "role:member",
+    "volume:attachment_get": READER,
+    "volume:attachment_get_all": "role:reader",
+    "volume:attachment_update": MEMBER,
+    "volume:attachment_complete": MEMBER,
+    "volume:attachment_delete": MEMBER,
+    "volume_extension:quotas:show": READER,
+    "volume_extension:quotas:update": ADMIN,
+    "volume_extension:quotas:delete": ADMIN,
+    "message:get_all": "role:reader",
+    "message:delete": MEMBER,
+}
