@@ -43,9 +43,13 @@ def want(req: Request, minimum: str) -> bool:
     return version(req) >= Version(int(major), int(minor))
 
 
-def require(req: Request, minimum: str) -> None:
-    """A route that does not exist below `minimum` answers 404, as in Placement."""
+def require(req: Request, minimum: str, status: int = 404) -> None:
+    """A route that does not exist below `minimum` answers 404 (or, for a method
+    added later to an existing URL, 405), as in Placement."""
     if not want(req, minimum):
+        if status == 405:
+            raise exc.MethodNotAllowed("The method specified is not allowed for this "
+                                       "resource.")
         raise exc.NotFound("The resource could not be found.")
 
 

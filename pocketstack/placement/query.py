@@ -9,7 +9,8 @@ from starlette.requests import Request
 
 from pocketstack.core import exceptions as exc
 from pocketstack.placement import errors, http
-from pocketstack.placement.objects import aggregate, resource_class, resource_provider, trait
+from pocketstack.placement.objects import aggregate, resource_provider
+from pocketstack.placement.objects.names import Vocabulary
 from pocketstack.placement.objects.resource_provider import ProviderFilter
 from pocketstack.placement.schemas import canonical_uuid
 
@@ -81,13 +82,21 @@ def parse_member_of(values: list[str], allow_forbidden: bool) -> tuple[list[list
     return member_of, not_member_of
 
 
-async def provider_filter(s: AsyncSession, req: Request, *, for_candidates: bool
-                          ) -> ProviderFilter:
+async def trait_ids(s: AsyncSession, vocab: Vocabulary, names: set[str]) -> dict[str, int]:
+    found = await vocab.traits.ids(s, names)
+    missing = sorted(names - found.keys())
+    if missing:
+        raise exc.BadRequest(f"No such trait(s): {', '.join(missing)}")
+    return found
+
+
+async def provider_filter(s: AsyncSession, req: Request, vocab: Vocabulary, *,
+                          for_candidates: bool) -> ProviderFilter:
     f = ProviderFilter()
     text = http.query(req, "resources")
     if text is not None and (for_candidates or http.want(req, "1.4")):
         amounts = parse_resources(text)
-        ids = await resource_class.ids_for(s, amounts)
+        ids = await vocab.classes.ids(s, amounts)
         unknown = sorted(set(amounts) - ids.keys())
         if unknown:
             raise exc.BadRequest(f"Invalid resource class in resources parameter: "
@@ -99,7 +108,7 @@ async def provider_filter(s: AsyncSession, req: Request, *, for_candidates: bool
         required, forbidden = parse_traits(req_values, http.want(req, "1.22"),
                                            http.want(req, "1.39"))
         names = {n for alts in required for n in alts} | set(forbidden)
-        ids = await trait.require_ids(s, names)
+        ids = await trait_ids(s, vocab, names)
         f.required = [[ids[n] for n in alts] for alts in required]
         f.forbidden = [ids[n] for n in forbidden]
     if http.want(req, "1.21" if for_candidates else "1.3"):
@@ -127,7 +136,8 @@ async def provider_filter(s: AsyncSession, req: Request, *, for_candidates: bool
         text = http.query(req, "root_required")
         if text is not None:
             required, forbidden = parse_traits([text], True, False)
-            ids = await trait.require_ids(s, {n for a in required for n in a} | set(forbidden))
+            names = {n for a in required for n in a} | set(forbidden)
+            ids = await trait_ids(s, vocab, names)
             f.root_required = [[ids[n] for n in alts] for alts in required]
             f.root_forbidden = [ids[n] for n in forbidden]
     return f

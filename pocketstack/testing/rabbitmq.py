@@ -104,6 +104,9 @@ class RabbitBroker:
             "RABBITMQ_CONF_ENV_FILE": str(self.base / "rabbitmq-env.conf"),
             "RABBITMQ_PID_FILE": str(self.base / "rabbit.pid"),
             "RABBITMQ_LOGS": str(self.base / "log" / "rabbit.log"),
+            # no busy-waiting schedulers: on a small shared machine they take the
+            # cores the clients need (RabbitMQ's advice for shared hosts)
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "+sbwt none +sbwtdcpu none +sbwtdio none",
         }
 
     def launch(self, timeout: float = 60) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from pocketstack.core.service_records import ServiceRecordMixin
+
 
 class Base(DeclarativeBase):
     pass
@@ -133,3 +135,7 @@ class Message(Base):
     user_message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now, index=True)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Service(ServiceRecordMixin, Base):
+    """cinder-scheduler and cinder-volume processes (`openstack volume service list`)."""

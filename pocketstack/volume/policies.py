@@ -43,6 +43,7 @@ RULES: dict[str, str] = {
     "volume_extension:quotas:show": READER,
     "volume_extension:quotas:update": ADMIN,
     "volume_extension:quotas:delete": ADMIN,
+    "volume_extension:services:index": ADMIN,
     "message:get_all": "role:reader",
     "message:delete": MEMBER,
 }

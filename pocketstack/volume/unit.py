@@ -5,8 +5,6 @@ reports its capacity to the schedulers every `volume.report_interval`."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 import socket
@@ -14,7 +12,9 @@ from pathlib import Path
 
 from pocketstack.core.db import Database
 from pocketstack.core.policy import Enforcer
-from pocketstack.core.rpc import RPC, LocalTransport, Target
+from pocketstack.core.rpc import RPC, LocalTransport
+from pocketstack.core.runner import PeriodicTask, ServiceRunner
+from pocketstack.core.service_records import ServiceRecords
 from pocketstack.runtime import BootstrapInfo, Runtime
 from pocketstack.volume import store
 from pocketstack.volume.api import build_app
@@ -28,6 +28,7 @@ from pocketstack.volume.messages import (
     SchedulerClient,
     manager_server,
 )
+from pocketstack.volume.models import Service
 from pocketstack.volume.policies import RULES
 from pocketstack.volume.scheduler.manager import SchedulerManager
 from pocketstack.volume.service import VolumeService
@@ -67,9 +68,19 @@ class VolumeUnit:
         self.service = VolumeService(self.db, v, self.scheduler_client, self.managers,
                                      self.images)
         self.enforcer = Enforcer(RULES, cfg.policy_file)
-        self.app = build_app(self.service, self.enforcer, self._validate, self._zones)
-        self._servers: list = []
-        self._reporter: asyncio.Task | None = None
+        self.records = ServiceRecords(self.db, Service, down_time=cfg.rpc.service_down_time)
+        self.app = build_app(self.service, self.enforcer, self._validate, self._zones,
+                             self.records)
+        report = PeriodicTask("report_capacity", lambda ctx: self.manager.send_report(),
+                              v.report_interval, run_at_start=True)
+        self.runners = [
+            ServiceRunner(self.rpc, binary="cinder-scheduler", host=host_name(v.host),
+                          topic=SCHEDULER_TOPIC, manager=self.scheduler, records=self.records,
+                          report_interval=cfg.rpc.report_interval),
+            ServiceRunner(self.rpc, binary="cinder-volume", host=manager_server(self.host),
+                          topic=MANAGER_TOPIC, manager=self.manager, records=self.records,
+                          report_interval=cfg.rpc.report_interval, periodic=[report]),
+        ]
 
     async def _validate(self, token: str):  # noqa: ANN202
         assert self.runtime.validator is not None, "no token validator"
@@ -83,26 +94,14 @@ class VolumeUnit:
         await self.db.start()
         async with self.db.write() as s:
             await store.ensure_default_type(s)
-        self._servers.append(await self.rpc.serve(Target(SCHEDULER_TOPIC), self.scheduler))
+        await self.runners[0].start()  # the scheduler listens before the first report
         await self.manager.init_host()
-        self._servers.append(await self.rpc.serve(
-            Target(MANAGER_TOPIC, server=manager_server(self.host)), self.manager))
         await self.manager.send_report()
-        self._reporter = asyncio.create_task(self._report_forever())
-
-    async def _report_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.cfg.volume.report_interval)
-            await self.manager.send_report()
+        await self.runners[1].start()
 
     async def stop(self) -> None:
-        if self._reporter is not None:
-            self._reporter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reporter
-        for server in reversed(self._servers):
-            await server.stop()
-        self._servers.clear()
+        for runner in reversed(self.runners):
+            await runner.stop()
         if self._own_rpc:
             await self.rpc.close()
         await self.db.close()

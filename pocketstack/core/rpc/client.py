@@ -10,7 +10,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from pocketstack.core.context import RequestContext
 from pocketstack.core.rpc import errors, propagation
-from pocketstack.core.rpc.codec import Codec, Request
+from pocketstack.core.rpc.codec import Codec
 from pocketstack.core.rpc.errors import MalformedMessage, MessagingTimeout
 from pocketstack.core.rpc.server import RPCServer
 from pocketstack.core.rpc.target import Target
@@ -98,11 +98,10 @@ class RPC:
     def _encode(
         self, kind: str, ctxt: RequestContext, target: Target, method: str, args: dict[str, Any]
     ) -> bytes:
-        request = Request.model_construct(
-            kind=kind, target=str(target), method=method, args=args, context=ctxt,
-            trace=propagation.inject(ctxt),
-        )
-        return self.codec.encode(request)
+        if not isinstance(ctxt, RequestContext):
+            raise TypeError(f"RPC needs a RequestContext first, not {type(ctxt).__name__}")
+        return self.codec.request(kind, str(target), method, args, ctxt,
+                                  propagation.inject(ctxt))
 
 
 class Client:

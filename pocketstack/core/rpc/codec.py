@@ -45,7 +45,19 @@ class Codec:
     def __init__(self, max_size: int = DEFAULT_MAX_SIZE):
         self.max_size = max_size
 
+    def request(self, kind: str, target: str, method: str, args: dict[str, Any],
+                context: RequestContext, trace: dict[str, str]) -> bytes:
+        """A Request's bytes, built without validating it first (the far side does)."""
+        return self._dump({"v": VERSION, "kind": kind, "target": target, "method": method,
+                           "args": args, "context": context, "trace": trace})
+
+    def reply(self, result: Any = None, error: dict[str, Any] | None = None) -> bytes:
+        return self._dump({"v": VERSION, "result": result, "error": error})
+
     def encode(self, message: Request | Reply) -> bytes:
+        return self._dump(message)
+
+    def _dump(self, message: object) -> bytes:
         try:
             data = pydantic_core.to_json(message)
         except pydantic_core.PydanticSerializationError as exc:

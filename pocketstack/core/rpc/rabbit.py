@@ -28,6 +28,7 @@ import uuid
 from typing import Any
 
 import aio_pika
+import aiormq
 from aio_pika.abc import (
     AbstractChannel,
     AbstractConnection,
@@ -43,8 +44,20 @@ from pocketstack.core.rpc.transport import Handler, Listener, Transport
 
 log = logging.getLogger(__name__)
 
-_PERSISTENT = aio_pika.DeliveryMode.PERSISTENT
-_TRANSIENT = aio_pika.DeliveryMode.NOT_PERSISTENT
+_PERSISTENT = 2
+_TRANSIENT = 1
+
+
+async def _publish(channel: AbstractChannel, body: bytes, routing_key: str, *,
+                   exchange: str = "", **properties: Any) -> object:
+    """Publish on aio-pika's underlying channel without waiting for the socket
+    write (aio-pika's own publish holds the channel's lock until it drains);
+    with publisher confirms on, it returns the broker's Ack or Nack."""
+    raw = await channel.get_underlay_channel()
+    return await raw.basic_publish(
+        body, exchange=exchange, routing_key=routing_key, wait=False,
+        properties=aiormq.spec.Basic.Properties(content_type="application/json", **properties),
+    )
 
 
 def amqp_url(url: str, heartbeat: int) -> URL:
@@ -158,11 +171,12 @@ class RabbitTransport(Transport):
                 channel = self._confirm
                 assert channel is not None
                 exchange = await self._exchange(target, channel)
-                message = aio_pika.Message(body, delivery_mode=_PERSISTENT,
-                                           content_type="application/json")
                 key = "" if target.fanout else target.queue
                 async with asyncio.timeout(max(deadline - time.monotonic(), 0.01)):
-                    await exchange.publish(message, routing_key=key, mandatory=False)
+                    confirm = await _publish(channel, body, key, exchange=exchange.name,
+                                             delivery_mode=_PERSISTENT)
+                if not isinstance(confirm, aiormq.spec.Basic.Ack):
+                    raise TransportError(f"the broker did not take the message: {confirm}")
                 return
             except TimeoutError:
                 raise TransportError(f"RabbitMQ did not confirm a message to {target} "
@@ -194,14 +208,9 @@ class RabbitTransport(Transport):
             try:
                 assert self._publish is not None
                 ttl_ms = max(int((deadline - time.monotonic()) * 1000), 1)
-                message = aio_pika.Message(
-                    body, delivery_mode=_TRANSIENT, correlation_id=cid,
-                    reply_to=self.reply_queue, expiration=ttl_ms / 1000,
-                    content_type="application/json",
-                )
-                await self._publish.default_exchange.publish(
-                    message, routing_key=target.queue, mandatory=False
-                )
+                await _publish(self._publish, body, target.queue, delivery_mode=_TRANSIENT,
+                               correlation_id=cid, reply_to=self.reply_queue,
+                               expiration=str(ttl_ms))
                 return
             except Exception as exc:  # noqa: BLE001 - not sent: try again while time remains
                 log.info("publishing a call to %s failed (%s); retrying", target, exc)
@@ -217,11 +226,8 @@ class RabbitTransport(Transport):
         if channel is None or channel.is_closed:
             log.warning("reply to %s lost: not connected", reply_to)
             return
-        message = aio_pika.Message(body, correlation_id=cid, delivery_mode=_TRANSIENT,
-                                   content_type="application/json")
         try:
-            await channel.default_exchange.publish(message, routing_key=reply_to,
-                                                   mandatory=False)
+            await _publish(channel, body, reply_to, correlation_id=cid, delivery_mode=_TRANSIENT)
         except Exception as exc:  # noqa: BLE001 - the caller will time out
             log.warning("reply to %s lost: %s", reply_to, exc)
 
@@ -277,12 +283,17 @@ class _RabbitListener(Listener):
         self.consumers = [(q, await q.consume(self._on_message)) for q in queues]
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        """Runs in its own task (aio-pika makes one per delivery)."""
         if self.stopped:  # delivered while we were cancelling: leave it to another server
             await _settle(message.nack(requeue=True))
             return
-        task = asyncio.create_task(self._handle(message))
+        task = asyncio.current_task()
+        assert task is not None
         self.in_flight.add(task)
-        task.add_done_callback(self.in_flight.discard)
+        try:
+            await self._handle(message)
+        finally:
+            self.in_flight.discard(task)
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         is_call = message.reply_to is not None

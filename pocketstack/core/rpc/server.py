@@ -21,7 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from pocketstack.core.exceptions import PocketstackError, ValidationError
 from pocketstack.core.rpc import errors, propagation
-from pocketstack.core.rpc.codec import Codec, Reply, Request
+from pocketstack.core.rpc.codec import Codec, Request
 from pocketstack.core.rpc.errors import MalformedMessage, NoSuchMethod
 from pocketstack.core.rpc.target import Target
 from pocketstack.core.rpc.transport import Listener, Transport
@@ -120,17 +120,16 @@ class RPCServer:
         if not expects_reply:
             return None
         try:
-            return self.codec.encode(Reply(result=result))
+            return self.codec.reply(result=result)
         except PocketstackError as exc:
             log.error("cannot send the result of %s.%s: %s", self.target, request.method, exc)
             return self._error_reply(exc)
 
     def _error_reply(self, exc: BaseException) -> bytes:
         try:
-            return self.codec.encode(Reply(error=errors.describe(exc)))
+            return self.codec.reply(error=errors.describe(exc))
         except PocketstackError:  # e.g. extra that JSON cannot carry
-            return self.codec.encode(Reply(error={"type": type(exc).__name__,
-                                                  "message": _short(exc)}))
+            return self.codec.reply(error={"type": type(exc).__name__, "message": _short(exc)})
 
     def _log_failure(self, request: Request, exc: Exception) -> None:
         where = f"{self.target}.{request.method} [{request.context.request_id}]"

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from pocketstack.core import exceptions as exc
 from pocketstack.placement import errors, http, query
-from pocketstack.placement.objects import allocation_candidate, resource_class
+from pocketstack.placement.objects import allocation_candidate
 from pocketstack.placement.objects.allocation_candidate import Summary
 
 _NUMBERED = re.compile(r"^(resources|required|member_of|in_tree)[0-9A-Za-z_-]+$")
@@ -39,8 +39,8 @@ def summary(req: Request, sm: Summary) -> dict:
     if http.want(req, "1.17"):
         out["traits"] = sm.traits
     if http.want(req, "1.29"):
-        out["parent_provider_uuid"] = sm.provider.parent_provider_uuid
-        out["root_provider_uuid"] = sm.provider.root_provider_uuid
+        out["parent_provider_uuid"] = sm.parent_provider_uuid
+        out["root_provider_uuid"] = sm.root_provider_uuid
     return out
 
 
@@ -57,14 +57,13 @@ async def list_candidates(req: Request) -> Response:
     amounts = query.parse_resources(text)
     limit = parse_limit(req)
     async with svc.db.read() as s:
-        f = await query.provider_filter(s, req, for_candidates=True)
+        f = await query.provider_filter(s, req, svc.vocabulary, for_candidates=True)
         f.limit = limit
         rp_ids = await allocation_candidate.find(s, f)
-        names = await resource_class.names_by_id(s)
         only = None if http.want(req, "1.27") else list(f.resources)
-        sums = await allocation_candidate.summaries(s, rp_ids, names, only)
+        sums = await allocation_candidate.summaries(s, rp_ids, svc.vocabulary, only)
     return http.respond({
-        "allocation_requests": [allocation_request(req, sm.provider.uuid, amounts)
+        "allocation_requests": [allocation_request(req, sm.uuid, amounts)
                                 for sm in sums],
-        "provider_summaries": {sm.provider.uuid: summary(req, sm) for sm in sums},
+        "provider_summaries": {sm.uuid: summary(req, sm) for sm in sums},
     })

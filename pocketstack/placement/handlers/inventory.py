@@ -55,7 +55,7 @@ async def replace_inventories(req: Request) -> Response:
 
 
 async def delete_inventories(req: Request) -> Response:
-    http.require(req, "1.5")
+    http.require(req, "1.5", status=405)
     svc = http.authorize(req, "placement:resource_providers:inventories:delete")
     async with svc.write() as s:
         rp = await resource_provider.get(s, req.path_params["uuid"])

@@ -30,6 +30,7 @@ async def create_class(req: Request) -> Response:
         if await resource_class.exists(s, data.name):
             raise exc.Conflict(f"Conflicting resource class already exists: {data.name}")
         await resource_class.create(s, data.name)
+        svc.vocabulary.classes.forget()
     return http.respond(None, 201, http.location(req, f"/resource_classes/{data.name}"))
 
 
@@ -54,6 +55,7 @@ async def put_class(req: Request) -> Response:
         if await resource_class.exists(s, name):
             return http.respond(None, 204)
         await resource_class.create(s, name)
+        svc.vocabulary.classes.forget()
     return http.respond(None, 201, http.location(req, f"/resource_classes/{name}"))
 
 
@@ -62,4 +64,5 @@ async def delete_class(req: Request) -> Response:
     svc = http.authorize(req, "placement:resource_classes:delete")
     async with svc.write() as s:
         await resource_class.delete(s, req.path_params["name"])
+        svc.vocabulary.classes.forget()
     return http.respond(None, 204)

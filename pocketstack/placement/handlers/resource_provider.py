@@ -31,7 +31,7 @@ def render(req: Request, v: ProviderView) -> dict:
 async def list_providers(req: Request) -> Response:
     svc = http.authorize(req, "placement:resource_providers:list")
     async with svc.db.read() as s:
-        f = await query.provider_filter(s, req, for_candidates=False)
+        f = await query.provider_filter(s, req, svc.vocabulary, for_candidates=False)
         f.name = http.query(req, "name")
         uuid = http.query(req, "uuid")
         if uuid is not None:

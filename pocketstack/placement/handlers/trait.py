@@ -50,6 +50,7 @@ async def put_trait(req: Request) -> Response:
     name = req.path_params["name"]
     async with svc.write() as s:
         created = await trait.create(s, name)
+        svc.vocabulary.traits.forget()
     return http.respond(None, 201 if created else 204,
                         http.location(req, f"/traits/{name}"))
 
@@ -59,6 +60,7 @@ async def delete_trait(req: Request) -> Response:
     svc = http.authorize(req, "placement:traits:delete")
     async with svc.write() as s:
         await trait.delete_trait(s, req.path_params["name"])
+        svc.vocabulary.traits.forget()
     return http.respond(None, 204)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,18 +57,23 @@ class ConsumerView:
 
 
 async def replace(s: AsyncSession, items: list[ConsumerAllocations]) -> None:
-    rps = await _providers(s, {u for it in items for u in it.allocations})
-    rcs = await resource_class.require_ids(
-        s, {rc for it in items for res in it.allocations.values() for rc in res})
-    new = {(it.consumer_uuid, rps[u].id, rcs[rc]): amount
-           for it in items for u, res in it.allocations.items() for rc, amount in res.items()}
-    await _check_units(s, new, rps)
+    units = await _inventories(s, {(u, rc) for it in items
+                                   for u, res in it.allocations.items() for rc in res})
+    new: dict[tuple[str, int, int], int] = {}
+    for it in items:
+        for u, res in it.allocations.items():
+            for rc, amount in res.items():
+                inv = units[u, rc]
+                _check_units(inv, amount, rc, u)
+                new[it.consumer_uuid, inv.resource_provider_id, inv.resource_class_id] = amount
     consumers = await _consumers(s, [it.consumer_uuid for it in items])
     old = await _allocations_of(s, [c.id for c in consumers.values()])
     ids = {}
     for it in items:
         ids[it.consumer_uuid] = await _write_consumer(s, it, consumers.get(it.consumer_uuid))
-    await s.execute(delete(Allocation).where(Allocation.consumer_id.in_(list(ids.values()))))
+    if consumers:
+        await s.execute(delete(Allocation).where(
+            Allocation.consumer_id.in_([c.id for c in consumers.values()])))
     rows = [{"consumer_id": ids[c], "resource_provider_id": rp, "resource_class_id": rc,
              "used": amount} for (c, rp, rc), amount in new.items()]
     if rows:
@@ -78,9 +83,10 @@ async def replace(s: AsyncSession, items: list[ConsumerAllocations]) -> None:
         delta[rp, rc] += amount
     for (rp, rc), amount in old.items():
         delta[rp, rc] -= amount
-    await _apply_usage(s, delta, {p.id: u for u, p in rps.items()}, rcs)
-    touched = {rp for rp, _ in delta} | {p.id for p in rps.values()}
-    await _bump_generations(s, touched)
+    names = {(i.resource_provider_id, i.resource_class_id): (u, rc)
+             for (u, rc), i in units.items()}
+    await _apply_usage(s, delta, names)
+    await _bump_generations(s, {rp for rp, _ in delta} | {rp for _, rp, _ in new})
     empty = [ids[it.consumer_uuid] for it in items if not it.allocations]
     if empty:
         await s.execute(delete(Consumer).where(Consumer.id.in_(empty)))
@@ -92,47 +98,53 @@ async def remove(s: AsyncSession, consumer_uuid: str) -> None:
     if not old:
         raise exc.NotFound(f"No allocations for consumer '{consumer_uuid}'")
     await s.execute(delete(Allocation).where(Allocation.consumer_id == consumer.id))
-    await _apply_usage(s, {k: -v for k, v in old.items()}, {}, {})
+    await _apply_usage(s, {k: -v for k, v in old.items()}, {})
     await _bump_generations(s, {rp for rp, _ in old})
     await s.execute(delete(Consumer).where(Consumer.id == consumer.id))
 
 
-async def _providers(s: AsyncSession, uuids: set[str]) -> dict[str, ResourceProvider]:
-    if not uuids:
+async def _inventories(s: AsyncSession, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Row]:
+    """The inventory row of each (provider uuid, class name) asked for, in one query;
+    a missing one is a 400 (unknown provider or class) or a 409 (no such inventory)."""
+    if not pairs:
         return {}
-    found = {rp.uuid: rp for rp in (await s.scalars(
-        select(ResourceProvider).where(ResourceProvider.uuid.in_(uuids)))).all()}
-    for u in sorted(uuids - found.keys()):
-        raise exc.BadRequest(f"Allocation for resource provider '{u}' that does not exist.",
-                             code=errors.RESOURCE_PROVIDER_NOT_FOUND)
+    uuids, classes = {u for u, _ in pairs}, {rc for _, rc in pairs}
+    q = (select(ResourceProvider.uuid, ResourceClass.name, Inventory.resource_provider_id,
+                Inventory.resource_class_id, Inventory.min_unit, Inventory.max_unit,
+                Inventory.step_size)
+         .join(ResourceProvider, ResourceProvider.id == Inventory.resource_provider_id)
+         .join(ResourceClass, ResourceClass.id == Inventory.resource_class_id)
+         .where(ResourceProvider.uuid.in_(uuids), ResourceClass.name.in_(classes)))
+    found = {(row[0], row[1]): row for row in (await s.execute(q)).all()}
+    missing = sorted(pairs - found.keys())
+    if missing:
+        await _explain_missing(s, missing[0])
     return found
 
 
-async def _check_units(s: AsyncSession, new: dict[tuple[str, int, int], int],
-                       rps: dict[str, ResourceProvider]) -> None:
-    """Every amount has an inventory and honours its min_unit, max_unit and step_size."""
-    pairs = {(rp, rc) for _, rp, rc in new}
-    if not pairs:
-        return
-    invs = {(i.resource_provider_id, i.resource_class_id): i for i in (await s.scalars(
-        select(Inventory).where(tuple_(Inventory.resource_provider_id,
-                                       Inventory.resource_class_id).in_(list(pairs))))).all()}
-    names = {p.id: u for u, p in rps.items()}
-    rc_names = await resource_class.names_by_id(s)
-    for (_, rp, rc), amount in sorted(new.items()):
-        inv = invs.get((rp, rc))
-        where = f"'{rc_names[rc]}' on resource provider '{names[rp]}'"
-        if inv is None:
-            raise exc.Conflict(f"Unable to allocate inventory: Inventory for {where} invalid.")
-        if amount < inv.min_unit or amount > inv.max_unit or amount % inv.step_size:
-            raise exc.Conflict(f"Unable to allocate inventory: Unable to create allocation "
-                               f"for {where}. The requested amount would violate inventory "
-                               f"constraints.")
+async def _explain_missing(s: AsyncSession, pair: tuple[str, str]) -> None:
+    uuid, rc = pair
+    if await s.scalar(select(ResourceProvider.id).where(ResourceProvider.uuid == uuid)) is None:
+        raise exc.BadRequest(f"Allocation for resource provider '{uuid}' that does not exist.",
+                             code=errors.RESOURCE_PROVIDER_NOT_FOUND)
+    await resource_class.require_ids(s, [rc])
+    raise exc.Conflict(f"Unable to allocate inventory: Inventory for '{rc}' on resource "
+                       f"provider '{uuid}' invalid.")
+
+
+def _check_units(inv: Row, amount: int, rc: str, uuid: str) -> None:
+    """The amount honours the inventory's min_unit, max_unit and step_size."""
+    min_unit, max_unit, step = inv[4], inv[5], inv[6]
+    if amount < min_unit or amount > max_unit or amount % step:
+        raise exc.Conflict(f"Unable to allocate inventory: Unable to create allocation for "
+                           f"'{rc}' on resource provider '{uuid}'. The requested amount "
+                           "would violate inventory constraints.")
 
 
 async def _apply_usage(s: AsyncSession, delta: dict[tuple[int, int], int],
-                       rp_uuids: dict[int, str], rcs: dict[str, int]) -> None:
-    rc_names = {v: k for k, v in rcs.items()}
+                       names: dict[tuple[int, int], tuple[str, str]]) -> None:
+    """Add each net change to `inventories.used`, in (provider, class) order; an
+    increase past the capacity refuses the whole write."""
     for (rp, rc), change in sorted(delta.items()):
         if change == 0:
             continue
@@ -147,10 +159,10 @@ async def _apply_usage(s: AsyncSession, delta: dict[tuple[int, int], int],
             continue
         used, total, reserved, ratio = row
         if used > (total - reserved) * ratio:
+            uuid, name = names.get((rp, rc), (rp, rc))
             raise exc.Conflict(
-                f"Unable to allocate inventory: Unable to create allocation for "
-                f"'{rc_names.get(rc, rc)}' on resource provider '{rp_uuids.get(rp, rp)}'. "
-                "The requested amount would exceed the capacity.")
+                f"Unable to allocate inventory: Unable to create allocation for '{name}' on "
+                f"resource provider '{uuid}'. The requested amount would exceed the capacity.")
 
 
 async def _bump_generations(s: AsyncSession, rp_ids: set[int]) -> None:

@@ -88,7 +88,8 @@ async def replace(s: AsyncSession, rp: ResourceProvider, generation: int | None,
     if removed:
         await s.execute(delete(Inventory).where(Inventory.id.in_(
             [current[n].id for n in removed])))
-    for name, rec in changed.items():
+    # In class order: claims lock inventory rows in (provider, class) order too.
+    for name, rec in sorted(changed.items(), key=lambda item: ids[item[0]]):
         if name in current:
             await s.execute(update(Inventory).where(Inventory.id == current[name].id)
                             .values(**rec.as_dict()))

@@ -20,6 +20,7 @@ from pocketstack.volume.api import (
     attachments,
     messages,
     quotas,
+    services,
     snapshots,
     types,
     versions,
@@ -29,7 +30,7 @@ from pocketstack.volume.api.common import MAX_VERSION, MIN_VERSION
 
 # The first path segment after /v3 that names a resource, not a project id.
 RESOURCES = {"volumes", "snapshots", "types", "attachments", "os-quota-sets", "limits",
-             "messages", "os-availability-zone"}
+             "messages", "os-availability-zone", "os-services"}
 _V3_PROJECT = re.compile(r"^/v3/([^/]+)(/.*)?$")
 
 
@@ -95,12 +96,14 @@ class NegotiateVersion:
 
 
 def build_app(service: Any, policy: Enforcer, validate: Validate,
-              zones: Callable[[], set[str]]) -> ASGIApp:
+              zones: Callable[[], set[str]], records: Any) -> ASGIApp:
     app: FastAPI = create_app("volume", nova_errors)
     app.state.service = service
     app.state.policy = policy
     app.state.zones = zones
-    for module in (versions, volumes, snapshots, types, attachments, quotas, messages):
+    app.state.records = records
+    for module in (versions, volumes, snapshots, types, attachments, quotas, messages,
+                   services):
         app.include_router(module.router)
     versions_range = Microversions("volume", MIN_VERSION, MAX_VERSION)
     inner = NegotiateVersion(ProjectPath(app), versions_range)

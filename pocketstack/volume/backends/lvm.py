@@ -36,6 +36,9 @@ class LVMBackend:
     def lv_name(self, volume_id: str) -> str:
         return f"volume-{volume_id}"
 
+    def snap_name(self, snapshot_id: str) -> str:
+        return f"_snapshot-{snapshot_id}"  # LVM reserves names starting "snapshot"
+
     def device_path(self, volume_id: str) -> Path:
         return Path("/dev") / self.vg / self.lv_name(volume_id)
 
@@ -68,7 +71,7 @@ class LVMBackend:
         return name in out.split()
 
     async def _lvcreate(self, name: str, size_gb: int, *extra: str) -> None:
-        flags = [] if self.activation else ["-an", "-Zn"]
+        flags = [] if self.activation else ["-an"] if "-s" in extra else ["-an", "-Zn"]
         await self._lvm("lvcreate", "-q", *flags, "-n", name, "-L", f"{size_gb}g", *extra)
 
     async def create_volume(self, volume: VolumeRef) -> None:
@@ -82,12 +85,12 @@ class LVMBackend:
         await self._lvm("lvextend", "-L", f"{new_size}g", f"{self.vg}/{self.lv_name(volume.id)}")
 
     async def create_snapshot(self, snapshot: SnapshotRef, volume: VolumeRef) -> None:
-        await self._lvcreate(f"snapshot-{snapshot.id}", snapshot.size, "-s",
+        await self._lvcreate(self.snap_name(snapshot.id), snapshot.size, "-s",
                              f"{self.vg}/{self.lv_name(volume.id)}")
 
     async def delete_snapshot(self, snapshot: SnapshotRef) -> None:
-        if await self._exists(f"snapshot-{snapshot.id}"):
-            await self._lvm("lvremove", "-f", f"{self.vg}/snapshot-{snapshot.id}")
+        if await self._exists(self.snap_name(snapshot.id)):
+            await self._lvm("lvremove", "-f", f"{self.vg}/{self.snap_name(snapshot.id)}")
 
     async def _copy_onto_new(self, volume: VolumeRef, src: Path, src_fmt: str) -> None:
         if not self.activation:
@@ -102,7 +105,7 @@ class LVMBackend:
 
     async def create_volume_from_snapshot(self, volume: VolumeRef,
                                           snapshot: SnapshotRef) -> None:
-        await self._copy_onto_new(volume, Path("/dev") / self.vg / f"snapshot-{snapshot.id}",
+        await self._copy_onto_new(volume, Path("/dev") / self.vg / self.snap_name(snapshot.id),
                                   "raw")
 
     async def clone_volume(self, volume: VolumeRef, source: VolumeRef) -> None:

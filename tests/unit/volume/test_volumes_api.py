@@ -162,3 +162,12 @@ async def test_all_tenants_for_admin(api):
     assert [v["id"] for v in r.json()["volumes"]] == [vol["id"]]
     r = await api.get("/v3/volumes", user="bob", params={"all_tenants": "1"})
     assert r.json()["volumes"] == []
+
+
+async def test_services_for_admin(api):
+    assert (await api.get("/v3/os-services")).status_code == 403
+    services = (await api.get("/v3/os-services", user="admin")).json()["services"]
+    by_binary = {s["binary"]: s for s in services}
+    assert set(by_binary) == {"cinder-scheduler", "cinder-volume"}
+    assert by_binary["cinder-volume"]["host"].endswith("@fake")
+    assert all(s["state"] == "up" and s["status"] == "enabled" for s in services)

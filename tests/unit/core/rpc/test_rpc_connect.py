@@ -42,3 +42,14 @@ def test_bad_targets_are_refused():
             Target(bad)
     with pytest.raises(ValueError):
         Target("compute", "h", fanout=True)
+
+
+def test_rabbit_urls_keep_credentials_and_vhost_and_get_a_heartbeat():
+    from pocketstack.core.rpc.rabbit import amqp_url
+
+    url = amqp_url("rabbit://nova:s3cret@mq.example:5673/openstack", heartbeat=15)
+    assert (url.scheme, url.user, url.password, url.host, url.port, url.path) == (
+        "amqp", "nova", "s3cret", "mq.example", 5673, "/openstack")
+    assert url.query["heartbeat"] == "15"
+    with pytest.raises(ValueError):
+        amqp_url("http://x", heartbeat=1)

@@ -373,3 +373,8 @@ async def test_oversized_messages_are_refused_on_both_sides(rpc, caplog):
     await eventually(lambda: any("over the limit" in r.message for r in caplog.records))
     assert await rpc.call(CTX, name, "echo", value="ok") == "ok"
     await server.stop()
+
+
+async def test_a_context_is_required(rpc):
+    with pytest.raises(TypeError, match="RequestContext"):
+        await rpc.call({"user": "x"}, topic(), "echo")

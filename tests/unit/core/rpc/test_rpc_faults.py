@@ -175,3 +175,21 @@ async def test_broker_restart_while_calls_and_casts_flow(rabbit_broker):
         await server.stop()
         await server_side.close()
         await client_side.close()
+
+
+@pytest.mark.rabbit
+async def test_a_dropped_connection_comes_back_with_its_consumers(rabbit_broker):
+    name = f"drop-{uuid.uuid4().hex[:8]}"
+    server_side = await rabbit_rpc(rabbit_broker)
+    client_side = await rabbit_rpc(rabbit_broker)
+    server = await server_side.serve(Target(name, server="h1"), Counter())
+    try:
+        assert await client_side.call(CTX, name, "add", n=1) == 2
+        for side in (server_side, client_side):  # as a network cut or the broker would
+            await side.transport._conn.close()
+        assert await client_side.call(CTX, name, "add", n=2, timeout=10) == 4
+        assert await client_side.call(CTX, f"{name}.h1", "add", n=3, timeout=10) == 6
+    finally:
+        await server.stop()
+        await server_side.close()
+        await client_side.close()
