@@ -97,7 +97,8 @@ class TracingConfig(BaseModel):
 
 
 class NetworkConfig(BaseModel):
-    agent: str = Field("noop", description="per-host agent: noop (touches nothing)")
+    agent: str = Field("noop", description="noop: in-process, touches nothing, ports go "
+                       "ACTIVE when bound; rpc: per-host agents over RPC (agent/rpc.py)")
     tenant_network_type: str = Field(
         "vxlan", description="segment type of project networks: vxlan, vlan or local")
     physical_networks: list[str] = Field(
@@ -145,6 +146,18 @@ class VolumeConfig(BaseModel):
     quota_backups: int = Field(10, ge=-1)
     quota_backup_gigabytes: int = Field(1000, ge=-1)
     quota_groups: int = Field(10, ge=-1)
+
+
+class ImageConfig(BaseModel):
+    store: str = Field("file", pattern="^(file|memory)$",
+                       description="where image data lives: file (state dir) or memory")
+    fsync: bool = Field(True, description="fsync image data before it becomes visible")
+    image_size_cap: int = Field(20 << 30, gt=0, description="bytes; largest image accepted")
+    image_count_total: int = Field(100, ge=-1, description="images per project; -1 unlimited")
+    image_size_total: int = Field(100 << 30, ge=-1,
+                                  description="bytes of image data per project; -1 unlimited")
+    image_stage_total: int = Field(20 << 30, ge=-1,
+                                   description="bytes of staged data per project; -1 unlimited")
 
 
 class RpcConfig(BaseModel):
@@ -195,6 +208,7 @@ class Config(BaseSettings):
     auth: AuthConfig = AuthConfig()
     compute: ComputeConfig = ComputeConfig()
     network: NetworkConfig = NetworkConfig()
+    image: ImageConfig = ImageConfig()
     volume: VolumeConfig = VolumeConfig()
     rpc: RpcConfig = RpcConfig()
     tracing: TracingConfig = TracingConfig()

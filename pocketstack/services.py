@@ -50,6 +50,7 @@ class ServiceSpec:
 SERVICES: list[ServiceSpec] = [
     ServiceSpec("identity", "identity", "keystone", "/identity", "/v3",
                 "pocketstack.identity.unit:build"),
+    ServiceSpec("image", "image", "glance", "/image", "", "pocketstack.image.unit:build"),
     ServiceSpec("placement", "placement", "placement", "/placement", "",
                 "pocketstack.placement.unit:build"),
     ServiceSpec("volume", "block-storage", "cinder", "/volume", "/v3",

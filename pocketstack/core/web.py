@@ -58,7 +58,8 @@ def placement_errors(err: exc.PocketstackError, request_id: str) -> dict[str, An
 
 
 def glance_errors(err: exc.PocketstackError, request_id: str) -> dict[str, Any]:
-    return {"code": err.status, "title": err.title, "message": err.message}
+    """Glance answers with webob's JSON error body: the code is the status line."""
+    return {"code": f"{err.status} {err.title}", "title": err.title, "message": err.message}
 
 
 def context(request: Request) -> RequestContext:

@@ -11,9 +11,13 @@ from starlette.types import ASGIApp
 from pocketstack.core.auth import AuthMiddleware
 from pocketstack.core.db import Database
 from pocketstack.core.policy import Enforcer
+from pocketstack.core.rpc import Target
 from pocketstack.core.web import neutron_errors
 from pocketstack.network import api, policies
+from pocketstack.network.agent.messages import SERVER_TOPIC, AgentClient
 from pocketstack.network.agent.noop import NoopAgent
+from pocketstack.network.agent.notifier import AgentNotifier
+from pocketstack.network.agent.rpc import RpcNotifier, ServerManager
 from pocketstack.network.bootstrap import create_defaults
 from pocketstack.network.service import NetworkService
 from pocketstack.runtime import BootstrapInfo, Runtime
@@ -21,10 +25,14 @@ from pocketstack.runtime import BootstrapInfo, Runtime
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_notifier(kind: str, svc: NetworkService):  # noqa: ANN201
+def make_notifier(kind: str, svc: NetworkService, runtime: Runtime) -> AgentNotifier:
     if kind == "noop":
         return NoopAgent(svc)
-    raise ValueError(f"unknown network agent {kind!r}; known: noop")
+    if kind == "rpc":
+        if runtime.rpc is None:
+            raise ValueError("network agent 'rpc' needs the process's RPC (transport_url)")
+        return RpcNotifier(AgentClient(runtime.rpc))
+    raise ValueError(f"unknown network agent {kind!r}; known: noop, rpc")
 
 
 class NetworkUnit:
@@ -33,7 +41,8 @@ class NetworkUnit:
         self.db = Database(cfg.database_for("network"), MIGRATIONS)
         self.service = NetworkService(self.db, cfg.network,
                                       Enforcer(policies.DEFAULTS, cfg.policy_file))
-        self.service.notifier = make_notifier(cfg.network.agent, self.service)
+        self.runtime = runtime
+        self.rpc_server = None
         inner = api.build_app(self.service)
 
         async def validate(token: str):  # noqa: ANN202 - the validator is set after build
@@ -45,8 +54,15 @@ class NetworkUnit:
 
     async def start(self) -> None:
         await self.db.start()
+        kind = self.runtime.config.network.agent
+        self.service.notifier = make_notifier(kind, self.service, self.runtime)
+        if kind == "rpc":  # the agents report port status to us
+            self.rpc_server = await self.runtime.rpc.serve(Target(SERVER_TOPIC),
+                                                           ServerManager(self.service))
 
     async def stop(self) -> None:
+        if self.rpc_server is not None:
+            await self.rpc_server.stop()
         await self.db.close()
 
     async def bootstrap(self, info: BootstrapInfo) -> None:

@@ -14,6 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from pocketstack.core import rpc
+from pocketstack.core.context import RequestContext
+
 
 class PortBinding(BaseModel):
     """What a host needs to plug a port."""
@@ -50,3 +53,28 @@ class PortStatus(BaseModel):
 
 AGENT_TOPIC = "network-agent"
 SERVER_TOPIC = "network"
+
+
+class AgentClient(rpc.Client):
+    """The server's stub for the agents: casts to `network-agent.<host>`."""
+
+    topic = AGENT_TOPIC
+
+    async def port_bound(self, ctxt: RequestContext, message: PortBound) -> None:
+        await self.prepare(server=message.binding.host).cast(ctxt, "port_bound",
+                                                             message=message)
+
+    async def port_removed(self, ctxt: RequestContext, message: PortRemoved) -> None:
+        await self.prepare(server=message.host).cast(ctxt, "port_removed", message=message)
+
+    async def network_changed(self, ctxt: RequestContext, message: NetworkChanged) -> None:
+        await self.fanout_cast(ctxt, "network_changed", message=message)
+
+
+class ServerClient(rpc.Client):
+    """The agents' stub for the server: a call to `network`."""
+
+    topic = SERVER_TOPIC
+
+    async def port_status(self, ctxt: RequestContext, report: PortStatus) -> None:
+        await self.call(ctxt, "port_status", report=report)

@@ -1,0 +1,161 @@
+"""Image upload and download through the live API, against the disk's floor.
+
+For each size: starts a fresh `pocketstack up` (state dir next to the test
+file, so both are on the same disk), makes a file of that size, measures the
+floor (`sha512sum FILE` plus `cp FILE COPY`, the work an upload must do at
+least), then uploads the file (PUT /v2/images/ID/file, streamed) and
+downloads it (GET .../file into a file), and reads the server's peak RSS
+(VmHWM) after each. Prints MB/s and the ratio to the floor; removes every
+file it made.
+
+    python benchmarks/image_transfer.py --sizes 256,1024 [--dir /var/tmp]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+MiB = 1 << 20
+CHUNK = 8 * MiB
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_file(path: Path, size: int) -> None:
+    block = os.urandom(16 * MiB)
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            f.write(block[:min(left, len(block))])
+            left -= len(block)
+
+
+def timed(cmd: list[str]) -> float:
+    began = time.monotonic()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return time.monotonic() - began
+
+
+def vm(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class Server:
+    def __init__(self, state: Path):
+        self.state, self.port = state, free_port()
+        env = dict(os.environ, OS_CLIENT_CONFIG_FILE=str(state / "clouds.yaml"),
+                   POCKETSTACK_IDENTITY_BCRYPT_ROUNDS="4", POCKETSTACK_LOG_LEVEL="warning")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pocketstack.cli.main", "up", "--port", str(self.port),
+             "--state-dir", str(state)], env=env, stdout=subprocess.DEVNULL,
+            stderr=open(state / "log", "wb"))
+        self.base = f"http://127.0.0.1:{self.port}"
+        for _ in range(600):
+            if (state / "clouds.yaml").exists():
+                try:
+                    if httpx.get(self.base + "/image/versions").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.1)
+        self.token = self._login()
+
+    def _login(self) -> str:
+        auth = yaml.safe_load((self.state / "clouds.yaml").read_text())["clouds"][
+            "pocketstack"]["auth"]
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": auth["username"], "password": auth["password"],
+            "domain": {"id": "default"}}}},
+            "scope": {"project": {"name": auth["project_name"], "domain": {"id": "default"}}}}}
+        r = httpx.post(self.base + "/identity/v3/auth/tokens", json=body)
+        return r.headers["X-Subject-Token"]
+
+    def stop(self) -> None:
+        os.kill(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(30)
+
+
+def chunks(path: Path):
+    with open(path, "rb", buffering=0) as f:
+        while chunk := f.read(CHUNK):
+            yield chunk
+
+
+def run(size_mib: int, workdir: Path) -> dict[str, float]:
+    size = size_mib * MiB
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="image-bench-") as tmp:
+        tmp = Path(tmp)
+        source, copy, back = tmp / "source.img", tmp / "copy.img", tmp / "back.img"
+        make_file(source, size)
+        subprocess.run(["cat", str(source)], stdout=subprocess.DEVNULL, check=True)  # warm
+        floor_time = timed(["sha512sum", str(source)]) + timed(["cp", str(source), str(copy)])
+        copy.unlink()
+        server = Server(tmp / "state")
+        try:
+            pid = server.proc.pid
+            rss_idle = vm(pid, "VmRSS")
+            with httpx.Client(base_url=server.base + "/image",
+                              headers={"X-Auth-Token": server.token}, timeout=None) as http:
+                image = http.post("/v2/images", json={
+                    "name": "bench", "disk_format": "raw", "container_format": "bare"}).json()
+                began = time.monotonic()
+                r = http.put(f"/v2/images/{image['id']}/file", content=chunks(source),
+                             headers={"Content-Type": "application/octet-stream",
+                                      "Content-Length": str(size)})
+                up_time = time.monotonic() - began
+                assert r.status_code == 204, r.text
+                hwm_up = vm(pid, "VmHWM")
+                began = time.monotonic()
+                with http.stream("GET", f"/v2/images/{image['id']}/file") as resp, \
+                        open(back, "wb") as out:
+                    for chunk in resp.iter_raw(CHUNK):
+                        out.write(chunk)
+                down_time = time.monotonic() - began
+                hwm_down = vm(pid, "VmHWM")
+                assert back.stat().st_size == size
+                http.delete(f"/v2/images/{image['id']}")
+        finally:
+            server.stop()
+    mbs = lambda t: size / t / 1e6  # noqa: E731
+    return {"size_mib": size_mib, "floor": mbs(floor_time), "upload": mbs(up_time),
+            "download": mbs(down_time), "rss_idle": rss_idle / MiB,
+            "hwm_upload": hwm_up / MiB, "hwm_download": hwm_down / MiB}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="256,1024", help="MiB, comma-separated")
+    p.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()),
+                   help="where the files and the state dir go (one disk)")
+    args = p.parse_args()
+    print(f"{'size':>6} {'floor MB/s':>10} {'upload':>14} {'download':>14} "
+          f"{'RSS idle':>9} {'peak up':>8} {'peak down':>9}")
+    for size in (int(s) for s in args.sizes.split(",")):
+        r = run(size, args.dir)
+        print(f"{size:>4}Mi {r['floor']:>10.0f} "
+              f"{r['upload']:>6.0f} ({r['upload'] / r['floor']:.2f}x) "
+              f"{r['download']:>6.0f} ({r['download'] / r['floor']:.2f}x) "
+              f"{r['rss_idle']:>7.0f}Mi {r['hwm_upload']:>6.0f}Mi {r['hwm_download']:>7.0f}Mi",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

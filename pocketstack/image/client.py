@@ -1,0 +1,157 @@
+"""The image API's REST client for other services (the compute agent,
+volume-from-image): metadata, data streamed to a file and verified against
+the image's hashes, uploads — always with the calling user's token.
+
+    images = ImageClient.from_runtime(runtime)
+    meta = await images.get(ctx, image_id)
+    await images.download(ctx, image_id, Path("/var/lib/.../disk"))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pocketstack.core import exceptions as exc
+from pocketstack.core.context import RequestContext
+
+CHUNK = 8 << 20
+
+
+class ImageCorrupt(exc.PocketstackError):
+    """The data received does not match the image's recorded hash."""
+
+    status, title = 502, "Bad Gateway"
+
+
+@dataclass
+class Downloaded:
+    path: Path
+    size: int
+    checksum: str
+    hash_value: str
+
+
+class ImageClient:
+    def __init__(self, http: httpx.AsyncClient, base_url: str):
+        self.http, self.base = http, base_url.rstrip("/") + "/v2"
+
+    @classmethod
+    def from_runtime(cls, runtime: Any) -> ImageClient:
+        return cls(runtime.http, runtime.url("image"))
+
+    def _headers(self, ctx: RequestContext, **extra: str) -> dict[str, str]:
+        if not ctx.auth_token:
+            raise exc.Unauthorized("A user token is needed to reach the image service.")
+        headers = {"X-Auth-Token": ctx.auth_token, **extra}
+        if ctx.request_id:
+            headers["X-OpenStack-Request-ID"] = ctx.request_id
+        return headers
+
+    async def get(self, ctx: RequestContext, image_id: str) -> dict[str, Any]:
+        r = await self.http.get(f"{self.base}/images/{image_id}", headers=self._headers(ctx))
+        raise_for(r)
+        return r.json()
+
+    async def create(self, ctx: RequestContext, **attrs: Any) -> dict[str, Any]:
+        r = await self.http.post(f"{self.base}/images", json=attrs, headers=self._headers(ctx))
+        raise_for(r)
+        return r.json()
+
+    async def delete(self, ctx: RequestContext, image_id: str) -> None:
+        r = await self.http.delete(f"{self.base}/images/{image_id}",
+                                   headers=self._headers(ctx))
+        raise_for(r)
+
+    async def upload(self, ctx: RequestContext, image_id: str,
+                     data: Path | bytes | AsyncIterator[bytes]) -> None:
+        headers = self._headers(ctx, **{"Content-Type": "application/octet-stream"})
+        if isinstance(data, Path):
+            headers["X-OpenStack-Image-Size"] = str((await asyncio.to_thread(data.stat)).st_size)
+            data = read_file(data)
+        r = await self.http.put(f"{self.base}/images/{image_id}/file", content=data,
+                                headers=headers, timeout=None)
+        raise_for(r)
+
+    async def download(self, ctx: RequestContext, image_id: str, dest: Path) -> Downloaded:
+        """Stream the image's data into `dest` (replaced only when complete and
+        verified); ImageCorrupt if it does not match the recorded hashes."""
+        meta = await self.get(ctx, image_id)
+        if meta.get("status") != "active":
+            raise exc.Conflict(f"Image {image_id} is {meta.get('status')}, not active.")
+        temp = dest.with_name(f".{dest.name}.part")
+        try:
+            got = await self._fetch(ctx, image_id, temp)
+            expected = meta.get("os_hash_value"), meta.get("checksum")
+            if (expected[0] and expected[0] != got.hash_value) or \
+                    (expected[1] and expected[1] != got.checksum):
+                raise ImageCorrupt(f"Image {image_id}: the data received does not match "
+                                   "its recorded hash.")
+            os.replace(temp, dest)
+        finally:
+            temp.unlink(missing_ok=True)
+        got.path = dest
+        return got
+
+    async def _fetch(self, ctx: RequestContext, image_id: str, temp: Path) -> Downloaded:
+        md5, sha = hashlib.md5(usedforsecurity=False), hashlib.sha512()
+        size = 0
+        url = f"{self.base}/images/{image_id}/file"
+        async with self.http.stream("GET", url, headers=self._headers(ctx),
+                                    timeout=None) as r:
+            if r.status_code >= 400:
+                await r.aread()
+            raise_for(r)
+            out = await asyncio.to_thread(open, temp, "wb")
+            try:
+                async for batch in batches(r.aiter_raw()):
+                    size += len(batch)
+                    await asyncio.gather(asyncio.to_thread(md5.update, batch),
+                                         asyncio.to_thread(_hash_and_write, sha, out, batch))
+            finally:
+                await asyncio.to_thread(out.close)
+        return Downloaded(temp, size, md5.hexdigest(), sha.hexdigest())
+
+
+def _hash_and_write(sha: Any, out: Any, batch: bytes) -> None:
+    sha.update(batch)
+    out.write(batch)
+
+
+async def batches(chunks: AsyncIterator[bytes], size: int = CHUNK) -> AsyncIterator[bytes]:
+    parts, gathered = [], 0
+    async for chunk in chunks:
+        parts.append(chunk)
+        gathered += len(chunk)
+        if gathered >= size:
+            yield b"".join(parts)
+            parts, gathered = [], 0
+    if parts:
+        yield b"".join(parts)
+
+
+async def read_file(path: Path, size: int = CHUNK) -> AsyncIterator[bytes]:
+    f = await asyncio.to_thread(open, path, "rb", buffering=0)
+    try:
+        while chunk := await asyncio.to_thread(f.read, size):
+            yield chunk
+    finally:
+        f.close()
+
+
+def raise_for(r: httpx.Response) -> None:
+    """A core error for a failed answer, with Glance's message."""
+    if r.status_code < 400:
+        return
+    try:
+        message = r.json().get("message")
+    except ValueError:
+        message = None
+    raise exc.for_status(r.status_code, message or f"image service answered {r.status_code}")
