@@ -39,6 +39,8 @@ class Instance(Base):
     availability_zone: Mapped[str | None] = mapped_column(String(255), default=None)
     flavor_id: Mapped[str] = mapped_column(String(255))
     flavor: Mapped[dict] = mapped_column(JSON)  # the flavor as it was at boot
+    vcpus: Mapped[int] = mapped_column(Integer, default=0)  # the flavor's, for quota sums
+    memory_mb: Mapped[int] = mapped_column(Integer, default=0)
     image_ref: Mapped[str] = mapped_column(String(36), default="")
     key_name: Mapped[str | None] = mapped_column(String(255), default=None)
     key_data: Mapped[str | None] = mapped_column(Text, default=None)

@@ -25,17 +25,18 @@ async def limits(s: AsyncSession, project_id: str) -> dict[str, int]:
 
 
 async def usage(s: AsyncSession, project_id: str, user_id: str | None = None) -> dict[str, int]:
-    live = select(Instance.flavor).where(Instance.project_id == project_id,
-                                         Instance.deleted.is_(False))
-    flavors = list(await s.scalars(live))
+    count, cores, ram = (await s.execute(select(
+        func.count(), func.coalesce(func.sum(Instance.vcpus), 0),
+        func.coalesce(func.sum(Instance.memory_mb), 0)).where(
+        Instance.project_id == project_id, Instance.deleted.is_(False)))).one()
     groups = await s.scalar(select(func.count()).select_from(ServerGroup).where(
         ServerGroup.project_id == project_id))
     keys = 0
     if user_id is not None:
         keys = await s.scalar(select(func.count()).select_from(KeyPair).where(
             KeyPair.user_id == user_id))
-    return {"instances": len(flavors), "cores": sum(f["vcpus"] for f in flavors),
-            "ram": sum(f["ram"] for f in flavors), "server_groups": groups, "key_pairs": keys}
+    return {"instances": count, "cores": cores, "ram": ram, "server_groups": groups,
+            "key_pairs": keys}
 
 
 async def check_instances(s: AsyncSession, project_id: str, count: int, flavor: dict) -> None:

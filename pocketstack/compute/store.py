@@ -45,6 +45,30 @@ class Store:
             raise exc.NotFound(f"Instance {instance_id} could not be found.")
         return inst
 
+    async def instance_and_bdms(self, instance_id: str,
+                                ) -> tuple[Instance, list[BlockDeviceMapping]]:
+        async with self.db.read() as s:
+            inst = await s.get(Instance, instance_id)
+            if inst is None or inst.deleted:
+                raise exc.NotFound(f"Instance {instance_id} could not be found.")
+            bdms = await s.scalars(select(BlockDeviceMapping).where(
+                BlockDeviceMapping.instance_id == instance_id).order_by(
+                BlockDeviceMapping.created_at, BlockDeviceMapping.boot_index))
+            return inst, list(bdms)
+
+    async def finish_build(self, instance_id: str, request_id: str, values: dict[str, Any],
+                           event: str, host: str) -> bool:
+        """A build's end in one transaction: the instance's new state and the event of
+        its create action; False when the instance is no longer building."""
+        async with self.db.write() as s:
+            done = await s.execute(update(Instance).where(
+                Instance.id == instance_id, Instance.deleted.is_(False),
+                Instance.vm_state == "building").values(updated_at=now(), **values))
+            if done.rowcount != 1:
+                return False
+            await self._event(s, instance_id, request_id, event, True, None, host, None)
+        return True
+
     async def update(self, instance_id: str, values: dict[str, Any],
                      expect_vm_state: str | None = None) -> bool:
         """Set `values` on a live instance (in `expect_vm_state`, when given); False
@@ -144,18 +168,21 @@ class Store:
                     traceback: str | None = None) -> None:
         """Record a finished event of the action started by `request_id`."""
         async with self.db.write() as s:
-            action = await s.scalar(select(InstanceAction).where(
-                InstanceAction.instance_id == instance_id,
-                InstanceAction.request_id == request_id))
-            if action is None:
-                return
-            if not ok:
-                action.message = "Error"
-            action.updated_at = now()
-            s.add(InstanceActionEvent(action_id=action.id, event=event, host=host,
-                                      result="Success" if ok else "Error",
-                                      traceback=traceback, start_time=start,
-                                      finish_time=now()))
+            await self._event(s, instance_id, request_id, event, ok, start, host, traceback)
+
+    async def _event(self, s: Any, instance_id: str, request_id: str, event: str, ok: bool,
+                     start: datetime | None, host: str | None, traceback: str | None) -> None:
+        action = await s.scalar(select(InstanceAction).where(
+            InstanceAction.instance_id == instance_id,
+            InstanceAction.request_id == request_id))
+        if action is None:
+            return
+        if not ok:
+            action.message = "Error"
+        action.updated_at = now()
+        s.add(InstanceActionEvent(action_id=action.id, event=event, host=host,
+                                  result="Success" if ok else "Error", traceback=traceback,
+                                  start_time=start or action.start_time, finish_time=now()))
 
     # -- services, nodes and aggregates -------------------------------------------------
 

@@ -10,6 +10,8 @@ upgrades to head.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,6 +44,7 @@ class Database:
         self.engine: AsyncEngine | None = None
         self._read: async_sessionmaker[AsyncSession] | None = None
         self._write: async_sessionmaker[AsyncSession] | None = None
+        self._write_lock: asyncio.Lock | contextlib.nullcontext = contextlib.nullcontext()
 
     @property
     def is_sqlite(self) -> bool:
@@ -57,6 +60,8 @@ class Database:
             await _create_pg_database_if_missing(self.url)
             engine = create_async_engine(self.url, pool_size=10, max_overflow=20)
         self.engine = engine
+        if self.is_sqlite:
+            self._write_lock = asyncio.Lock()
         write_engine = engine.execution_options(pocketstack_write=True)
         self._read = async_sessionmaker(engine, expire_on_commit=False)
         self._write = async_sessionmaker(write_engine, expire_on_commit=False)
@@ -78,9 +83,15 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A session whose transaction commits at the end, or rolls back on error."""
+        """A session whose transaction commits at the end, or rolls back on error.
+
+        On SQLite the writers of one process queue on an asyncio lock first, so
+        that they wait for each other without SQLite's busy-wait sleeps (which
+        grow to 100 ms); a write session must not open another on the same
+        database (on SQLite it never could: the second BEGIN IMMEDIATE waits
+        for the first)."""
         assert self._write is not None, "database not started"
-        async with self._write() as session, session.begin():
+        async with self._write_lock, self._write() as session, session.begin():
             yield session
 
 

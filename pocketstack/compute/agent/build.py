@@ -64,8 +64,7 @@ async def allocate_network(b: Build) -> None:
     requests = b.instance.requested_networks
     b.vifs = await network.allocate(
         b.agent.network, b.token, requests if isinstance(requests, list) else [],
-        b.instance.id, b.agent.host, b.instance.project_id, b.instance.security_groups)
-    await progress(b, "block_device_mapping", network_info=b.vifs)
+        b.instance.id, b.agent.host, b.instance.project_id, b.instance.security_group_ids)
 
 
 async def release_network(b: Build) -> None:
@@ -75,7 +74,8 @@ async def release_network(b: Build) -> None:
 async def attach_volumes(b: Build) -> None:
     b.bdms, b.disks = await volumes.attach_all(b.agent.volumes, b.token, b.instance,
                                                b.agent.host)
-    await progress(b, "spawning", bdms=b.bdms)
+    # One record of the ports and volumes, as the instance starts spawning.
+    await progress(b, "spawning", network_info=b.vifs, bdms=b.bdms)
 
 
 async def detach_volumes(b: Build) -> None:

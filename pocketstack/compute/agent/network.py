@@ -35,7 +35,8 @@ async def allocate_one(net: NetworkAPI, token: str | None, req: NetworkRequest,
             body["security_groups"] = security_groups
         port = await net.create_port(token, body)
         created = True
-    network = await net.get_network(token, port["network_id"])
+    network = {"name": req.network_name, "mtu": req.mtu} if req.network_name else (
+        await net.get_network(token, port["network_id"]))
     return vif(port, network, created)
 
 
@@ -43,12 +44,11 @@ async def allocate(net: NetworkAPI, token: str | None, requests: list[NetworkReq
                    instance_id: str, host: str, project_id: str,
                    security_groups: list[str]) -> list[Vif]:
     """A port per request, all or none: on an error the ones made are released."""
-    sg_ids = await net.security_group_ids(token, security_groups) if security_groups else []
     vifs: list[Vif] = []
     try:
         for req in requests:
             vifs.append(await allocate_one(net, token, req, instance_id, host, project_id,
-                                           sg_ids))
+                                           security_groups))
     except BaseException:
         await release(net, token, vifs)
         raise

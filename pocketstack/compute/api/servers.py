@@ -64,7 +64,8 @@ async def create(request: Request, body: JSON, ctx: RequestContext = Ctx,
     first = instances[0]
     out: dict[str, Any] = {"id": first.id, "links": links(request, "servers", first.id),
                            "OS-DCF:diskConfig": "MANUAL",
-                           "security_groups": [{"name": n} for n in first.security_groups]}
+                           "security_groups": [{"name": n} for n in
+                                               first.security_groups or ["default"]]}
     if req.server.adminPass is not None or not at_least(mv, "2.1"):
         out["adminPass"] = req.server.adminPass
     return svc.json({"server": out}, 202)

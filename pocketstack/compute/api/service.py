@@ -99,12 +99,12 @@ class ComputeAPI:
         if force_host and not ctx.is_admin:
             raise exc.Forbidden("Policy doesn't allow os_compute_api:servers:create:"
                                 "forced_host to be performed.")
-        if s.security_groups:
-            await self.network.security_group_ids(ctx.auth_token,
-                                                  [g.name for g in s.security_groups])
+        sg_ids = await self.network.security_group_ids(
+            ctx.auth_token, [g.name for g in s.security_groups]) if s.security_groups else []
         await self._volumes_exist(ctx, bdms)
         instances, reservation = await self._insert(
-            ctx, s, count, flavor, image, networks, key, group, zone, bdms, req.scheduler_hints)
+            ctx, s, count, flavor, image, networks, key, group, zone, bdms, req.scheduler_hints,
+            sg_ids)
         spec = RequestSpec(
             project_id=ctx.project_id, user_id=ctx.user_id,
             flavor=FlavorSpec.model_validate(instances[0].flavor),
@@ -179,7 +179,9 @@ class ComputeAPI:
         if networks == "none":
             return []
         if networks in (None, "auto"):
-            return [{"network_id": await self._auto_network(ctx)}]
+            net = await self._auto_network(ctx)
+            return [{"network_id": net["id"], "network_name": net["name"],
+                     "mtu": net.get("mtu")}]
         out = []
         for n in networks:
             if n.port:
@@ -188,16 +190,22 @@ class ComputeAPI:
                                          "configured port ID. Please launch your instance "
                                          "one by one with different ports.")
                 port = await self._port(ctx, n.port)
-                out.append({"port_id": port["id"], "network_id": port["network_id"]})
+                net = await self._network(ctx, port["network_id"])
+                out.append({"port_id": port["id"], "network_id": net["id"],
+                            "network_name": net["name"], "mtu": net.get("mtu")})
             elif n.uuid:
-                try:
-                    await self.network.get_network(ctx.auth_token, n.uuid)
-                except exc.NotFound:
-                    raise exc.BadRequest(f"Network {n.uuid} could not be found.") from None
-                out.append({"network_id": n.uuid, "fixed_ip": n.fixed_ip, "tag": n.tag})
+                net = await self._network(ctx, n.uuid)
+                out.append({"network_id": net["id"], "fixed_ip": n.fixed_ip, "tag": n.tag,
+                            "network_name": net["name"], "mtu": net.get("mtu")})
             else:
                 raise exc.BadRequest("Bad networks format: a network needs a uuid or a port.")
         return out
+
+    async def _network(self, ctx: RequestContext, network_id: str) -> dict[str, Any]:
+        try:
+            return await self.network.get_network(ctx.auth_token, network_id)
+        except exc.NotFound:
+            raise exc.BadRequest(f"Network {network_id} could not be found.") from None
 
     async def _port(self, ctx: RequestContext, port_id: str) -> dict[str, Any]:
         try:
@@ -208,7 +216,7 @@ class ComputeAPI:
             raise exc.Conflict(f"Port {port_id} is still in use.")
         return port
 
-    async def _auto_network(self, ctx: RequestContext) -> str:
+    async def _auto_network(self, ctx: RequestContext) -> dict[str, Any]:
         nets = [n for n in await self.network.list_networks(ctx.auth_token)
                 if not n.get("router:external")]
         mine = [n for n in nets if n.get("project_id") == ctx.project_id] or nets
@@ -218,7 +226,7 @@ class ComputeAPI:
         if len(mine) > 1:
             raise exc.Conflict("Multiple possible networks found, use a Network ID to be "
                                "more specific.")
-        return mine[0]["id"]
+        return mine[0]
 
     async def _key(self, ctx: RequestContext, key_name: str | None) -> Any:
         if key_name is None:
@@ -260,7 +268,7 @@ class ComputeAPI:
     async def _insert(self, ctx: RequestContext, s: schemas.ServerCreate, count: int,
                       flavor: dict, image: dict, networks: list[dict] | str, key: Any,
                       group: ServerGroup | None, zone: str | None, bdms: list[dict],
-                      hints: dict[str, Any]) -> tuple[list[Instance], str]:
+                      hints: dict[str, Any], sg_ids: list[str]) -> tuple[list[Instance], str]:
         reservation = "r-" + secrets.token_hex(4)
         props = {k: str(v) for k, v in image.items() if k not in ("locations", "tags")
                  and isinstance(v, str | int | float)}
@@ -285,8 +293,9 @@ class ComputeAPI:
                     request_spec={"networks": networks, "hints": hints,
                                   "availability_zone": zone, "bfv": not s.imageRef,
                                   "flavor": flavor, "project_id": ctx.project_id,
-                                  "user_id": ctx.user_id},
-                    security_groups=[g.name for g in s.security_groups or []] or ["default"],
+                                  "user_id": ctx.user_id, "security_group_ids": sg_ids},
+                    security_groups=[g.name for g in s.security_groups or []],
+                    vcpus=flavor["vcpus"], memory_mb=flavor["ram"],
                     reservation_id=reservation, launch_index=index,
                     access_ip_v4=s.accessIPv4, access_ip_v6=s.accessIPv6)
                 session.add(inst)

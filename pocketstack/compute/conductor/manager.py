@@ -39,8 +39,7 @@ class ConductorManager:
     # -- steps 14-18: the instance as the agent needs it ------------------------------
 
     async def get_instance(self, ctxt: RequestContext, instance_id: str) -> InstanceInfo:
-        inst = await self.store.instance(instance_id)
-        bdms = await self.store.bdms(instance_id)
+        inst, bdms = await self.store.instance_and_bdms(instance_id)
         spec = inst.request_spec or {}
         return InstanceInfo(
             id=inst.id, name=inst.name, hostname=inst.hostname, project_id=inst.project_id,
@@ -49,7 +48,7 @@ class ConductorManager:
             flavor=FlavorSpec.model_validate(inst.flavor), image_ref=inst.image_ref,
             key_data=inst.key_data, user_data=inst.user_data,
             config_drive=inst.config_drive == "True", metadata=inst.metadata_ or {},
-            security_groups=list(inst.security_groups or []),
+            security_group_ids=list(spec.get("security_group_ids") or []),
             requested_networks=spec.get("networks", []),
             network_info=[Vif.model_validate(v) for v in inst.network_info or []],
             bdms=[Bdm.model_validate(b, from_attributes=True) for b in bdms])
@@ -70,12 +69,10 @@ class ConductorManager:
 
     async def build_succeeded(self, ctxt: RequestContext, request: BuildRequest,
                               power_state: int) -> bool:
-        ok = await self.store.update(request.instance_id, {
+        ok = await self.store.finish_build(request.instance_id, ctxt.request_id, {
             "vm_state": "active", "task_state": None, "power_state": power_state,
-            "launched_at": now()}, expect_vm_state="building")
+            "launched_at": now()}, BUILD_EVENT, request.host)
         if ok:
-            await self.store.event(request.instance_id, ctxt.request_id, BUILD_EVENT, True,
-                                   now(), host=request.host)
             await self.scheduler.build_succeeded(ctxt, request.host)
         return ok
 

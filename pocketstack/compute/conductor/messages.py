@@ -19,6 +19,8 @@ class NetworkRequest(BaseModel):
     port_id: str | None = None
     fixed_ip: str | None = None
     tag: str | None = None
+    network_name: str | None = None  # known to the API already: the agent need not ask
+    mtu: int | None = None
 
 
 class Vif(BaseModel):
@@ -66,7 +68,7 @@ class InstanceInfo(BaseModel):
     user_data: str | None = None
     config_drive: bool = False
     metadata: dict[str, str] = Field(default_factory=dict)
-    security_groups: list[str] = Field(default_factory=list)
+    security_group_ids: list[str] = Field(default_factory=list)  # none: the default group
     requested_networks: list[NetworkRequest] | str = Field(default_factory=list)
     network_info: list[Vif] = Field(default_factory=list)
     bdms: list[Bdm] = Field(default_factory=list)

@@ -97,7 +97,7 @@ class LocalTransport(Transport):
 
     async def listen(self, target: Target, handler: Handler, *, max_in_flight: int) -> Listener:
         listener = _LocalListener(self, handler, max_in_flight)
-        queues = [self.queue(target.topic)]
+        queues = [] if target.fanout else [self.queue(target.topic)]
         if target.server:
             queues.append(self.queue(target.queue))
         queues.append(listener.fanout_queue)

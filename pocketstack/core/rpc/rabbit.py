@@ -268,7 +268,9 @@ class _RabbitListener(Listener):
         """Declare this listener's queues and consume them on a new channel."""
         channel = self.channel = await conn.channel(publisher_confirms=False)
         await channel.set_qos(prefetch_count=self.max_in_flight)
-        queues = [await channel.declare_queue(self.target.topic, durable=True)]
+        queues = []
+        if not self.target.fanout:
+            queues.append(await channel.declare_queue(self.target.topic, durable=True))
         if self.target.server:
             queues.append(await channel.declare_queue(self.target.queue, durable=True))
         fanout = await channel.declare_exchange(
