@@ -124,8 +124,13 @@ class RabbitBroker:
         }
 
     def launch(self, timeout: float = 60) -> None:
+        self.spawn()
+        self.wait_ready(timeout)
+
+    def spawn(self) -> None:
+        """Start epmd (if not running) and the node; returns at once."""
         env = self.environment()
-        log = open(self.base / "server.out", "ab")  # noqa: SIM115 - closed with the process
+        log = open(self.base / "server.out", "ab")  # noqa: SIM115 - the children keep a copy
         if self.epmd is None or self.epmd.poll() is not None:
             self.epmd = subprocess.Popen(
                 [EPMD, "-port", str(self.epmd_port), "-address", "127.0.0.1"],
@@ -135,9 +140,15 @@ class RabbitBroker:
             [SERVER], env=env, cwd=self.base, stdout=log, stderr=log, start_new_session=True,
             preexec_fn=_guard(),
         )
+        log.close()
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Block until the node speaks AMQP (safe to run in a worker thread)."""
         deadline = time.monotonic() + timeout
         while not _accepts(self.port):
-            if self.server.poll() is not None or time.monotonic() > deadline:
+            if self.server is None or self.server.poll() is not None or (
+                time.monotonic() > deadline
+            ):
                 self.stop()
                 tail = (self.base / "server.out").read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"RabbitMQ did not start on port {self.port}:\n{tail}")
@@ -149,6 +160,7 @@ class RabbitBroker:
         self.server = None
 
     def restart(self, down_for: float = 0.0) -> None:
+        """Stop and start the node (from the main thread: see `_guard`)."""
         self.kill()
         time.sleep(down_for)
         self.launch()
