@@ -63,8 +63,10 @@ class AllInOne:
         log.info("all-in-one started in %.2fs", time.monotonic() - began)
 
     async def _start(self, spec: ServiceSpec, runtime: Runtime) -> ServiceUnit:
+        began = time.monotonic()
         unit = await spec.create(runtime)
         await unit.start()
+        log.info("%s started in %.2fs", spec.name, time.monotonic() - began)
         # The bare prefix ("/identity") is the service's root, as "/identity/" is.
         self.router.routes.append(Route(spec.prefix, endpoint=_AtRoot(unit.app, spec.prefix)))
         self.router.routes.append(Mount(spec.prefix, app=unit.app))

@@ -43,10 +43,20 @@ def run(args: argparse.Namespace) -> int:
     # it into an exception so that the services still stop cleanly.
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        asyncio.run(_serve(cfg, began))
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(_serve(cfg, began))
     except (KeyboardInterrupt, _Terminated):
         pass
     return 0
+
+
+def _loop_factory():  # noqa: ANN202
+    """uvloop's event loop when it is installed (uvicorn[standard] brings it)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 class _Terminated(Exception):

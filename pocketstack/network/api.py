@@ -9,8 +9,16 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
 
-from pocketstack.core.web import base_url, context, create_app, neutron_errors
+from pocketstack.core.web import (
+    base_url,
+    context,
+    create_app,
+    error_response,
+    neutron_errors,
+    request_id,
+)
 from pocketstack.network import errors
 from pocketstack.network.extensions import EXTENSIONS
 from pocketstack.network.service import NetworkService
@@ -196,6 +204,14 @@ def _tag_list(body: Any) -> list[str]:
 
 def build_app(svc: NetworkService) -> FastAPI:
     app = create_app("network", neutron_errors)
+
+    async def on_integrity_error(request: Request, err: IntegrityError) -> Response:
+        # A uniqueness guard caught a race the checks before it could not see.
+        conflict = errors.conflict("Conflict", "The request conflicts with a concurrent "
+                                   "change; please retry.")
+        return error_response(conflict, request_id(request.scope), neutron_errors)
+
+    app.add_exception_handler(IntegrityError, on_integrity_error)
     add_meta_routes(app, svc)
     add_quota_routes(app, svc)
     add_router_actions(app, svc)

@@ -36,7 +36,7 @@ class Quotas:
         limit = await quota_limit(s, self.defaults, project_id, resource)
         if limit < 0:
             return
-        if await count_owned(s, model, project_id) + adding > limit:
+        if await count_owned(s, model, project_id, up_to=limit + 1) + adding > limit:
             raise errors.over_quota(resource)
 
     async def limits(self, s, project_id: str) -> dict[str, int]:  # noqa: ANN001

@@ -148,9 +148,13 @@ async def quota_limit(session: AsyncSession, defaults: dict[str, int], project_i
     return defaults.get(resource, -1) if limit is None else limit
 
 
-async def count_owned(session: AsyncSession, model: Any, project_id: str) -> int:
-    return await session.scalar(
-        select(func.count()).select_from(model).where(model.project_id == project_id)) or 0
+async def count_owned(session: AsyncSession, model: Any, project_id: str,
+                      up_to: int | None = None) -> int:
+    """How many rows the project owns (counting no further than `up_to`)."""
+    rows = select(model.id).where(model.project_id == project_id)
+    if up_to is not None:
+        rows = rows.limit(up_to)
+    return await session.scalar(select(func.count()).select_from(rows.subquery())) or 0
 
 
 def any_of(*clauses: Any) -> Any:

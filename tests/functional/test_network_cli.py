@@ -59,6 +59,16 @@ def test_network_subnet_port_cli(cloud):
     assert "already allocated" in err.value.stderr
 
 
+def test_subnet_pool_prefix_cli(cloud):
+    os_ = cloud.openstack
+    pool = os_("subnet", "pool", "create", "--pool-prefix", "10.50.0.0/16",
+               "--default-prefix-length", "24", unique("pool"))
+    net = os_("network", "create", unique("pnet"))
+    sub = os_("subnet", "create", "--network", net["id"], "--subnet-pool", pool["id"],
+              "--prefix-length", "26", unique("psub"))
+    assert sub["cidr"] == "10.50.0.0/26" and sub["subnetpool_id"] == pool["id"]
+
+
 def test_security_groups_cli(cloud):
     os_ = cloud.openstack
     name = unique("sg")

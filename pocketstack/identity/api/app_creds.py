@@ -6,17 +6,24 @@ import secrets
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pocketstack.core import exceptions as exc
 from pocketstack.identity import models as m
-from pocketstack.identity.api.common import base, caller_token, collection, enforce, ident
+from pocketstack.identity.api.common import (
+    base,
+    caller_token,
+    collection,
+    enforce,
+    ident,
+    new_router,
+)
 from pocketstack.identity.passwords import hash_secret
 from pocketstack.identity.schemas.app_creds import AppCredBody, app_cred_view, parse_time
 
-router = APIRouter()
+router = new_router()
 PATH = "/v3/users/{user_id}/application_credentials"
 
 

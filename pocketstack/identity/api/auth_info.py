@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy import select
 
 from pocketstack.identity import models as m
-from pocketstack.identity.api.common import base, caller, collection, enforce, ident
+from pocketstack.identity.api.common import base, caller, collection, enforce, ident, new_router
 from pocketstack.identity.schemas.domains import domain_view, project_view
 
-router = APIRouter()
+router = new_router()
 
 
 def _targets(user_id: str, target_type: str):  # noqa: ANN202

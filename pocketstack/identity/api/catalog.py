@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy import delete, select
 
 from pocketstack.core import exceptions as exc
 from pocketstack.identity import models as m
-from pocketstack.identity.api.common import base, collection, enforce, ident, where
+from pocketstack.identity.api.common import base, collection, enforce, ident, new_router, where
 from pocketstack.identity.schemas.catalog import (
     EndpointBody,
     EndpointUpdateBody,
@@ -23,7 +23,7 @@ from pocketstack.identity.schemas.catalog import (
 )
 from pocketstack.identity.schemas.common import changes
 
-router = APIRouter()
+router = new_router()
 
 
 # -- regions ------------------------------------------------------------------

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy import select
 
 from pocketstack.core import exceptions as exc
 from pocketstack.identity import models as m
-from pocketstack.identity.api.common import base, collection, enforce, ident, where
+from pocketstack.identity.api.common import base, collection, enforce, ident, new_router, where
 from pocketstack.identity.removal import delete_domain as remove_domain
 from pocketstack.identity.schemas.common import changes
 from pocketstack.identity.schemas.domains import DomainBody, DomainUpdateBody, domain_view
 
-router = APIRouter()
+router = new_router()
 
 
 def _duplicate(name: str) -> exc.Conflict:

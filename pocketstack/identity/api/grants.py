@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pocketstack.core import exceptions as exc
 from pocketstack.identity import models as m
-from pocketstack.identity.api.common import base, collection, enforce, ident
+from pocketstack.identity.api.common import base, collection, enforce, ident, new_router
 from pocketstack.identity.schemas.roles import role_view
 
-router = APIRouter()
+router = new_router()
 
 ACTORS = {"users": ("user", m.User), "groups": ("group", m.Group)}
 TARGETS = {"projects": ("project", m.Project), "domains": ("domain", m.Domain)}

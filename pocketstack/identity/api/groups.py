@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pocketstack.core import exceptions as exc
 from pocketstack.identity import models as m
-from pocketstack.identity.api.common import base, collection, enforce, ident, where
+from pocketstack.identity.api.common import base, collection, enforce, ident, new_router, where
 from pocketstack.identity.removal import delete_group as remove_group
 from pocketstack.identity.schemas.common import changes
 from pocketstack.identity.schemas.users import (
@@ -20,7 +20,7 @@ from pocketstack.identity.schemas.users import (
     user_view,
 )
 
-router = APIRouter()
+router = new_router()
 
 
 async def _unique(s: AsyncSession, name: str, domain_id: str) -> None:

@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pocketstack.core import exceptions as exc
 from pocketstack.identity import models as m
-from pocketstack.identity.api.common import base, enforce, flag, ident
+from pocketstack.identity.api.common import base, enforce, flag, ident, new_router
 
-router = APIRouter()
+router = new_router()
 
 PLURAL = {"project": "projects", "domain": "domains", "user": "users", "group": "groups"}
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pocketstack.core import exceptions as exc
 from pocketstack.identity import models as m
-from pocketstack.identity.api.common import base, collection, enforce, ident, url, where
+from pocketstack.identity.api.common import base, collection, enforce, ident, new_router, url, where
 from pocketstack.identity.removal import delete_role as remove_role
 from pocketstack.identity.schemas.common import changes
 from pocketstack.identity.schemas.roles import RoleBody, RoleUpdateBody, role_ref, role_view
 
-router = APIRouter()
+router = new_router()
 
 
 async def _unique(s: AsyncSession, name: str, domain_id: str | None) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from pocketstack.core import exceptions as exc
-from pocketstack.identity.api.common import caller_token, enforce, ident
+from pocketstack.identity.api.common import caller_token, enforce, ident, new_router
 from pocketstack.identity.authenticate import authenticate
 from pocketstack.identity.tokens import TokenInfo
 
-router = APIRouter()
+router = new_router()
 
 
 def _response(info: TokenInfo, request: Request, status: int, token: str) -> Response:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pocketstack.core import exceptions as exc
 from pocketstack.identity import models as m
-from pocketstack.identity.api.common import base, collection, enforce, ident, where
+from pocketstack.identity.api.common import base, collection, enforce, ident, new_router, where
 from pocketstack.identity.passwords import check_secret, hash_secret
 from pocketstack.identity.removal import delete_user as remove_user
 from pocketstack.identity.schemas.domains import project_view
@@ -24,7 +24,7 @@ from pocketstack.identity.schemas.users import (
     user_view,
 )
 
-router = APIRouter()
+router = new_router()
 
 
 async def _unique(s: AsyncSession, name: str, domain_id: str) -> None:

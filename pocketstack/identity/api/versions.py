@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from pocketstack.core.web import base_url
+from pocketstack.identity.api.common import new_router
 
-router = APIRouter()
+router = new_router()
 
 
 def version(request: Request) -> dict[str, Any]:
