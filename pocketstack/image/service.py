@@ -195,7 +195,7 @@ class ImageService:
     async def _writable(self, s: Any, ctx: RequestContext, image_id: str,
                         action: str) -> Image:
         """The image, visible to ctx and allowed for `action`, in session `s`."""
-        image = await s.get(Image, image_id)
+        image = await s.get(Image, image_id, with_for_update=True)
         if image is None or not await store.visible(s, ctx, image):
             raise exc.NotFound(f"No image found with ID {image_id}")
         self.enforcer.enforce(ctx, action, target(image))
@@ -263,7 +263,7 @@ class ImageService:
             await s.delete(member)
 
     async def _shared(self, s: Any, ctx: RequestContext, image_id: str) -> Image:
-        image = await s.get(Image, image_id)
+        image = await s.get(Image, image_id, with_for_update=True)
         if image is None or not await store.visible(s, ctx, image):
             raise exc.NotFound(f"No image found with ID {image_id}")
         if image.visibility != "shared":

@@ -97,7 +97,7 @@ class Transfers:
     async def _finish(self, image_id: str, was: str, got: Received,
                       where: ImageStore) -> None:
         async with self.db.write() as s:
-            image = await s.get(Image, image_id)
+            image = await s.get(Image, image_id, with_for_update=True)
             if image is None or image.status != was:
                 orphan = True
             else:
@@ -113,7 +113,7 @@ class Transfers:
 
     async def _revert(self, image_id: str, was: str) -> None:
         async with self.db.write() as s:
-            image = await s.get(Image, image_id)
+            image = await s.get(Image, image_id, with_for_update=True)
             if image is not None and image.status == was:
                 image.status, image.updated_at = "queued", now()
 
@@ -132,7 +132,7 @@ class Transfers:
                 raise store_error(e) from None
             raise
         async with self.db.write() as s:
-            image = await s.get(Image, image_id)
+            image = await s.get(Image, image_id, with_for_update=True)
             if image is None or image.status != "uploading":
                 await self.images.staging.delete(got.location)
                 raise exc.Conflict(f"Image {image_id} was deleted during staging.")
@@ -172,7 +172,7 @@ class Transfers:
         finally:
             await staging.delete(staged)
             async with self.db.write() as s:
-                image = await s.get(Image, image_id)
+                image = await s.get(Image, image_id, with_for_update=True)
                 if image is not None:
                     image.staged_location, image.staged_size = None, None
 

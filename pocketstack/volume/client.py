@@ -72,6 +72,27 @@ class VolumeClient:
     async def get_volume(self, ctx: RequestContext, volume_id: str) -> dict[str, Any]:
         return (await self._send(ctx, "GET", f"/volumes/{volume_id}")).json()["volume"]
 
+    async def create_volume(self, ctx: RequestContext, size: int, *, name: str | None = None,
+                            image_id: str | None = None, snapshot_id: str | None = None,
+                            volume_type: str | None = None,
+                            availability_zone: str | None = None) -> dict[str, Any]:
+        """A new volume, answered at once in `creating`: poll get_volume until
+        `available` (or `error`: the reason is in the /messages API)."""
+        body: dict[str, Any] = {"size": size}
+        for key, value in (("name", name), ("imageRef", image_id), ("snapshot_id", snapshot_id),
+                           ("volume_type", volume_type),
+                           ("availability_zone", availability_zone)):
+            if value is not None:
+                body[key] = value
+        return (await self._send(ctx, "POST", "/volumes", {"volume": body})).json()["volume"]
+
+    async def delete_volume(self, ctx: RequestContext, volume_id: str) -> None:
+        """Ask for deletion (asynchronous); a missing volume is not an error."""
+        try:
+            await self._send(ctx, "DELETE", f"/volumes/{volume_id}")
+        except exc.NotFound:
+            pass
+
     async def create_attachment(self, ctx: RequestContext, volume_id: str, instance_id: str,
                                 connector: dict[str, Any] | None = None,
                                 mode: str = "rw") -> Attachment:

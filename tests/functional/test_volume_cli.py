@@ -146,3 +146,24 @@ def test_another_projects_volumes_are_invisible(cloud: Cloud):
         finally:
             wait_for(cloud, "volume", mine["id"], available, user="pocketstack-admin")
             admin.delete(f"/volume/v3/volumes/{mine['id']}")
+
+
+def test_volume_from_the_cirros_image_and_back(cloud: Cloud):
+    from pocketstack.image.cirros import NAME
+
+    v2 = cloud.openstack("volume", "create", "--image", NAME, "--size", "1", "v2")
+    done = wait_for(cloud, "volume", v2["id"], available)
+    assert done["bootable"] == "true"
+    assert done["volume_image_metadata"]["image_name"] == NAME
+    assert done["volume_image_metadata"]["disk_format"] == "qcow2"
+    with client_for(cloud) as http:
+        r = http.post(f"/volume/v3/volumes/{v2['id']}/action", json={
+            "os-volume_upload_image": {"image_name": "from-v2", "disk_format": "qcow2"}})
+        assert r.status_code == 202, r.text
+        image_id = r.json()["os-volume_upload_image"]["image_id"]
+        wait_for(cloud, "volume", v2["id"], available)
+        image = http.get(f"/image/v2/images/{image_id}").json()
+        assert image["status"] == "active" and image["disk_format"] == "qcow2"
+        assert image["size"] > 0
+        assert http.delete(f"/image/v2/images/{image_id}").status_code == 204
+        assert http.delete(f"/volume/v3/volumes/{v2['id']}").status_code == 202

@@ -91,13 +91,13 @@ class LocalTransport(Transport):
             async with asyncio.timeout(timeout):
                 return await reply
         except TimeoutError:
-            raise MessagingTimeout(f"no reply from {target} within {timeout:g}s") from None
+            raise MessagingTimeout(f"no reply from {target}") from None
         finally:
             reply.cancel()
 
     async def listen(self, target: Target, handler: Handler, *, max_in_flight: int) -> Listener:
         listener = _LocalListener(self, handler, max_in_flight)
-        queues = [self.queue(target.topic)]
+        queues = [] if target.fanout else [self.queue(target.topic)]
         if target.server:
             queues.append(self.queue(target.queue))
         queues.append(listener.fanout_queue)

@@ -196,8 +196,11 @@ class RabbitTransport(Transport):
             async with asyncio.timeout(timeout):
                 await self._publish_request(target, body, cid, deadline)
                 return await reply
-        except (TimeoutError, TransportError):
-            raise MessagingTimeout(f"no reply from {target} within {timeout:g}s") from None
+        except TransportError as exc:
+            raise MessagingTimeout(f"request not sent: {exc.message}") from None
+        except TimeoutError:
+            sent = "no reply" if self._ready.is_set() else "RabbitMQ unreachable; no reply"
+            raise MessagingTimeout(f"{sent} from {target}") from None
         finally:
             self._pending.pop(cid, None)
 
@@ -268,7 +271,9 @@ class _RabbitListener(Listener):
         """Declare this listener's queues and consume them on a new channel."""
         channel = self.channel = await conn.channel(publisher_confirms=False)
         await channel.set_qos(prefetch_count=self.max_in_flight)
-        queues = [await channel.declare_queue(self.target.topic, durable=True)]
+        queues = []
+        if not self.target.fanout:
+            queues.append(await channel.declare_queue(self.target.topic, durable=True))
         if self.target.server:
             queues.append(await channel.declare_queue(self.target.queue, durable=True))
         fanout = await channel.declare_exchange(

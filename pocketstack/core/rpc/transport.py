@@ -29,8 +29,12 @@ call(target, body, timeout) -> reply body — request and reply.
   late. Calls are independent: many may be in flight at once.
 
 listen(target, handler, max_in_flight) -> Listener.
-  Consumes the target's queue(s): for Target(topic, server=h) that is the
-  topic's shared queue, the server's own queue, and the topic's fanout.
+  Consumes the target's queue(s): for Target(topic, server=h), the topic's
+  shared queue, the server's own queue and the topic's fanout; for
+  Target(topic), the shared queue and the fanout; for Target(topic,
+  fanout=True), the fanout only. (So one server per host and topic receives
+  all three kinds of message; serving the fanout again would get each
+  fanout message twice.)
   `handler(body, expects_reply)` runs as its own task, at most
   `max_in_flight` at once per listener; its return value is the reply body
   of a call (ignored for a cast). A handler must not raise; if it does, the

@@ -225,3 +225,30 @@ async def test_tags(net_api):
     await alice.delete(f"/networks/{a['id']}/tags/red")
     await alice.delete(f"/networks/{a['id']}/tags/red", expect=404)
     await net_api.as_("bob").put(f"/networks/{a['id']}/tags", {"tags": ["x"]}, expect=404)
+
+
+async def test_paging_backwards_and_allowed_address_pairs(net_api):
+    alice = net_api.as_("alice")
+    net = await alice.network()
+    await alice.subnet(net["id"])
+    for i in range(4):
+        await alice.port(net["id"], name=f"p{i}")
+    p1 = (await alice.get("/ports", params={"name": "p1"})).json()["ports"][0]
+    page2 = (await alice.get("/ports", params={"sort_key": "name", "limit": 2,
+                                               "marker": p1["id"]})).json()
+    assert [p["name"] for p in page2["ports"]] == ["p2", "p3"]
+    prev = next(link for link in page2["ports_links"] if link["rel"] == "previous")["href"]
+    assert "page_reverse=True" in prev
+    marker = prev.split("marker=")[1].split("&")[0]
+    back = (await alice.get("/ports", params={"sort_key": "name", "limit": 2,
+                                              "marker": marker, "page_reverse": "True"})).json()
+    assert [p["name"] for p in back["ports"]] == ["p0", "p1"]
+    port = await alice.port(net["id"], allowed_address_pairs=[{"ip_address": "10.0.0.200/32"}])
+    assert port["allowed_address_pairs"] == [{"ip_address": "10.0.0.200/32",
+                                              "mac_address": port["mac_address"]}]
+    resp = await alice.post("/ports", {"port": {
+        "network_id": net["id"], "port_security_enabled": False,
+        "allowed_address_pairs": [{"ip_address": "10.0.0.9"}]}}, expect=None)
+    assert resp.status_code in (400, 409)
+    plain = await alice.port(net["id"], port_security_enabled=False)
+    assert plain["security_groups"] == [] and plain["port_security_enabled"] is False

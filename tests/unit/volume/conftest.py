@@ -93,6 +93,64 @@ class Api:
             await asyncio.sleep(0.02)
 
 
+class StubImages:
+    """A stand-in for the image API (/image/v2): images in a dict, data in memory."""
+
+    def __init__(self) -> None:
+        from starlette.applications import Starlette
+        from starlette.routing import Route
+
+        self.images: dict[str, dict[str, Any]] = {}
+        self.data: dict[str, bytes] = {}
+        self.app = Starlette(routes=[
+            Route("/image/v2/images", self._create, methods=["POST"]),
+            Route("/image/v2/images/{id}", self._show, methods=["GET", "DELETE"]),
+            Route("/image/v2/images/{id}/file", self._file, methods=["GET", "PUT"]),
+        ])
+
+    def add(self, image_id: str, data: bytes, disk_format: str = "raw", **extra: Any) -> None:
+        self.images[image_id] = {"id": image_id, "name": image_id, "status": "active",
+                                 "disk_format": disk_format, "container_format": "bare",
+                                 "size": len(data), "min_disk": 0, **extra}
+        self.data[image_id] = data
+
+    async def _create(self, request):  # noqa: ANN001, ANN202
+        from starlette.responses import JSONResponse
+
+        body = await request.json()
+        image_id = f"img-{len(self.images)}"
+        self.images[image_id] = {"id": image_id, "status": "queued", **body}
+        return JSONResponse(self.images[image_id], status_code=201)
+
+    async def _show(self, request):  # noqa: ANN001, ANN202
+        from starlette.responses import JSONResponse, Response
+
+        found = self.images.get(request.path_params["id"])
+        if found is None:
+            return JSONResponse({"message": "not found"}, status_code=404)
+        if request.method == "DELETE":
+            del self.images[found["id"]]
+            return Response(status_code=204)
+        return JSONResponse(found)
+
+    async def _file(self, request):  # noqa: ANN001, ANN202
+        from starlette.responses import Response
+
+        image_id = request.path_params["id"]
+        if image_id not in self.images:
+            return Response(status_code=404)
+        if request.method == "PUT":
+            self.data[image_id] = await request.body()
+            self.images[image_id].update(status="active", size=len(self.data[image_id]))
+            return Response(status_code=204)
+        return Response(self.data[image_id], media_type="application/octet-stream")
+
+
+@pytest.fixture
+def images() -> StubImages:
+    return StubImages()
+
+
 @pytest.fixture
 def backend() -> Any:
     return FakeBackend(total_gb=100)
@@ -106,8 +164,10 @@ def volume_config(tmp_path) -> config.Config:  # noqa: ANN001
 
 
 @pytest.fixture
-async def unit(volume_config, backend) -> AsyncIterator[VolumeUnit]:  # noqa: ANN001
-    http = httpx.AsyncClient(base_url="http://127.0.0.1:1")
+async def unit(volume_config, backend, images) -> AsyncIterator[VolumeUnit]:  # noqa: ANN001
+    volume_config.public_url = "http://cloud.test"
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=images.app),
+                             base_url="http://cloud.test")
     runtime = Runtime(volume_config, http, validator=FakeValidator(), rpc=RPC(LocalTransport()))
     u = VolumeUnit(runtime, backend=backend)
     await u.start()

@@ -48,3 +48,15 @@ async def test_errors_are_core_exceptions(api, client):
     await client.create_attachment(as_user("alice"), vol["id"], "instance-1")
     with pytest.raises(exc.BadRequest, match="status must be available"):
         await client.create_attachment(as_user("alice"), vol["id"], "instance-2")
+
+
+async def test_create_and_delete_volume(api, client):
+    ctx = as_user("alice")
+    vol = await client.create_volume(ctx, 2, name="boot")
+    assert vol["status"] == "creating" and vol["size"] == 2
+    await api.wait_volume(vol["id"], "available")
+    await client.delete_volume(ctx, vol["id"])
+    await api.wait_gone(f"/v3/volumes/{vol['id']}")
+    await client.delete_volume(ctx, vol["id"])  # already gone: no error
+    with pytest.raises(exc.BadRequest, match="image"):
+        await client.create_volume(ctx, 1, image_id="nope")

@@ -213,3 +213,4 @@ async def test_capacity_refuses_when_full(api):
     await api.wait_volume(b["id"], "error")
     msg = (await api.get("/v3/messages")).json()["messages"][0]["user_message"]
     assert "CapacityFilter" in msg
+

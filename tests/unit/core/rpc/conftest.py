@@ -1,7 +1,7 @@
 """The RPC contract runs on every transport: `rpc` is parametrized over them.
 
-RabbitMQ is a real node (pocketstack/testing/rabbitmq.py), started once per
-test session on free loopback ports and stopped by PID at the end.
+RabbitMQ is a real node (`rabbit_broker`, tests/conftest.py), started once
+per test session on free loopback ports and stopped by PID at the end.
 """
 
 from __future__ import annotations
@@ -10,16 +10,6 @@ import pytest
 
 from pocketstack.core.rpc import RPC, Codec, LocalTransport
 from pocketstack.core.rpc.rabbit import RabbitTransport
-from pocketstack.testing.rabbitmq import RabbitBroker
-
-
-@pytest.fixture(scope="session")
-def rabbit_broker():
-    if not RabbitBroker.available():
-        pytest.fail("rabbitmq-server is not installed: scripts/install-debs.sh rabbitmq-server")
-    broker = RabbitBroker.start()
-    yield broker
-    broker.stop()
 
 
 def make_transport(name: str, request: pytest.FixtureRequest, **options):

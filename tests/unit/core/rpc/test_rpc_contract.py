@@ -322,10 +322,10 @@ async def test_calls_run_concurrently_up_to_the_bound(rpc):
     manager = SampleManager()
     server = await rpc.serve(name, manager, max_in_flight=3)
     began = time.monotonic()
-    await asyncio.gather(*(rpc.call(CTX, name, "slow", seconds=0.2) for _ in range(9)))
+    await asyncio.gather(*(rpc.call(CTX, name, "slow", seconds=0.3) for _ in range(9)))
     elapsed = time.monotonic() - began
     assert manager.most_running == 3
-    assert 0.55 < elapsed < 1.5  # three rounds of three, not nine in a row
+    assert 0.85 < elapsed < 2.2  # three rounds of three, not nine in a row (2.7 s)
     await server.stop()
 
 
@@ -378,3 +378,17 @@ async def test_oversized_messages_are_refused_on_both_sides(rpc, caplog):
 async def test_a_context_is_required(rpc):
     with pytest.raises(TypeError, match="RequestContext"):
         await rpc.call({"user": "x"}, topic(), "echo")
+
+
+async def test_a_fanout_listener_takes_fanout_only(rpc):
+    name = topic()
+    everywhere, shared = SampleManager("fanout-only"), SampleManager("shared")
+    servers = [await rpc.serve(Target(name, fanout=True), everywhere),
+               await rpc.serve(Target(name), shared)]
+    for _ in range(3):
+        assert await rpc.call(CTX, name, "slow", seconds=0) == "shared"
+    await rpc.fanout_cast(CTX, name, "record", event="both")
+    await eventually(lambda: everywhere.casts and shared.casts)
+    assert everywhere.finished == 0
+    for s in servers:
+        await s.stop()
