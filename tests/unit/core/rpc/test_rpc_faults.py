@@ -103,7 +103,7 @@ async def test_a_server_killed_mid_call_leaves_the_caller_to_time_out(rabbit_bro
         # runs it: a call runs at most once
         survivor = Counter()
         server = await rpc.serve(name, survivor)
-        with pytest.raises(MessagingTimeout, match=f"{name}.*slow"):
+        with pytest.raises(MessagingTimeout, match=f"slow on {name}"):
             await call
         assert time.monotonic() - began < 3.5
         assert not survivor.started.is_set()
