@@ -5,7 +5,10 @@ Starts its own `pocketstack up` (bcrypt cost 12 unless --bcrypt-rounds) on a
 free port with a throwaway state directory, drives it with httpx (keep-alive
 connections) from --clients processes, reads the server's CPU time from
 /proc/<pid>/stat, and measures a bare bcrypt.checkpw at the same cost in the
-same run so that the issue cost beyond bcrypt can be reported.
+same run so that the issue cost beyond bcrypt can be reported. For scale, the
+same load is also run against a bare uvicorn app (same HTTP stack and event
+loop, a fixed body of a validation's size): the floor any Python service
+on this machine pays per request.
 
     python benchmarks/identity_tokens.py [--seconds 5] [--clients 4]
 """
@@ -19,7 +22,6 @@ import multiprocessing
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -83,7 +85,10 @@ async def _worker(http: httpx.AsyncClient, job: dict, deadline: float, count: in
     i = 0
     while (count is None and time.monotonic() < deadline) or (count is not None and i < count):
         began = time.perf_counter()
-        if job["kind"] == "issue":
+        if job["kind"] == "floor":
+            r = await http.get(job["url"])
+            ok = r.status_code == 200
+        elif job["kind"] == "issue":
             r = await http.post(job["url"] + "/auth/tokens", json=job["body"])
             ok = r.status_code == 201
         else:
@@ -139,13 +144,46 @@ def bare_bcrypt_ms(rounds: int, samples: int = 5) -> float:
     return 1000 * (time.process_time() - t0) / samples
 
 
+def serve_floor(port: int, size: int) -> None:
+    """A bare ASGI app on uvicorn (httptools, uvloop) answering a fixed body."""
+    import uvicorn
+
+    body = b"x" * size
+
+    async def app(scope, receive, send):  # noqa: ANN001, ANN202
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+    uvicorn.run(app, host="127.0.0.1", port=port, http="httptools", loop="uvloop",
+                log_level="warning", timeout_keep_alive=120)
+
+
+def start_floor(size: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--serve-floor", str(port), str(size)])
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(300):
+        try:
+            httpx.get(url)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return proc, url
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=5.0, help="per validation phase")
     p.add_argument("--issues", type=int, default=32, help="tokens issued per issue phase")
     p.add_argument("--clients", type=int, default=4, help="client processes at concurrency 16")
     p.add_argument("--bcrypt-rounds", type=int, default=12)
+    p.add_argument("--serve-floor", nargs=2, type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.serve_floor:
+        return serve_floor(*args.serve_floor)
     with tempfile.TemporaryDirectory(prefix="pocketstack-bench-") as tmp:
         proc, url, clouds = start_cloud(Path(tmp), args.bcrypt_rounds)
         try:
@@ -176,6 +214,17 @@ def report(pid: int, url: str, clouds: dict, args: argparse.Namespace) -> None:
         for c in (1, 16):
             count = args.issues if c == 16 else max(4, args.issues // 4)
             rows.append(("issue", c, run_phase(pool, pid, issue, c, args.clients, 0, count)))
+        size = len(httpx.get(url + "/auth/tokens", headers={
+            "X-Auth-Token": admin_token, "X-Subject-Token": subjects[0]}).content)
+        floor_proc, floor_url = start_floor(size)
+        try:
+            floor = {"kind": "floor", "url": floor_url}
+            run_phase(pool, floor_proc.pid, floor, 16, args.clients, 1.0, None)
+            rows.append(("bare app", 16, run_phase(pool, floor_proc.pid, floor, 16,
+                                                   args.clients, args.seconds, None)))
+        finally:
+            floor_proc.terminate()
+            floor_proc.wait(10)
     bare = bare_bcrypt_ms(args.bcrypt_rounds)
     print(f"{'operation':<10} {'conc':>4} {'requests':>8} {'errors':>6} {'req/s':>8} "
           f"{'p50 ms':>8} {'p99 ms':>8} {'server CPU ms/req':>18}")

@@ -112,48 +112,63 @@ def chunks(path: Path):
             yield chunk
 
 
-def run(size_mib: int, workdir: Path, fsync: bool) -> dict[str, float]:
+def floor(source: Path, copy: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of `sha512sum SOURCE` plus `cp SOURCE COPY`."""
+    hashing, copying = timed(["sha512sum", str(source)]), timed(["cp", str(source), str(copy)])
+    copy.unlink()
+    return hashing[0] + copying[0], hashing[1] + copying[1]
+
+
+def transfer(http: httpx.Client, pid: int, source: Path, back: Path) -> list[float]:
+    """[upload wall, upload CPU, download wall, download CPU] of one image."""
+    size = source.stat().st_size
+    image = http.post("/v2/images", json={
+        "name": "bench", "disk_format": "raw", "container_format": "bare"}).json()
+    began, cpu0 = time.monotonic(), cpu(pid)
+    r = http.put(f"/v2/images/{image['id']}/file", content=chunks(source),
+                 headers={"Content-Type": "application/octet-stream",
+                          "Content-Length": str(size)})
+    up = [time.monotonic() - began, cpu(pid) - cpu0]
+    assert r.status_code == 204, r.text
+    began, cpu0 = time.monotonic(), cpu(pid)
+    with http.stream("GET", f"/v2/images/{image['id']}/file") as resp, open(back, "wb") as out:
+        for chunk in resp.iter_raw(CHUNK):
+            out.write(chunk)
+    down = [time.monotonic() - began, cpu(pid) - cpu0]
+    assert back.stat().st_size == size
+    back.unlink()
+    http.delete(f"/v2/images/{image['id']}")
+    return up + down
+
+
+def run(size_mib: int, workdir: Path, fsync: bool, repeat: int) -> dict[str, float]:
+    """Best of `repeat` rounds (floor, upload, download) on one server."""
     size = size_mib * MiB
     with tempfile.TemporaryDirectory(dir=workdir, prefix="image-bench-") as tmp:
         tmp = Path(tmp)
-        source, copy, back = tmp / "source.img", tmp / "copy.img", tmp / "back.img"
+        source = tmp / "source.img"
         make_file(source, size)
         subprocess.run(["cat", str(source)], stdout=subprocess.DEVNULL, check=True)  # warm
-        hashing, copying = timed(["sha512sum", str(source)]), timed(["cp", str(source), str(copy)])
-        floor_time, floor_cpu = hashing[0] + copying[0], hashing[1] + copying[1]
-        copy.unlink()
         server = Server(tmp / "state", fsync)
         try:
             pid = server.proc.pid
             rss_idle = vm(pid, "VmRSS")
+            floors, transfers = [], []
             with httpx.Client(base_url=server.base + "/image",
                               headers={"X-Auth-Token": server.token}, timeout=None) as http:
-                image = http.post("/v2/images", json={
-                    "name": "bench", "disk_format": "raw", "container_format": "bare"}).json()
-                began, cpu0 = time.monotonic(), cpu(pid)
-                r = http.put(f"/v2/images/{image['id']}/file", content=chunks(source),
-                             headers={"Content-Type": "application/octet-stream",
-                                      "Content-Length": str(size)})
-                up_time, up_cpu = time.monotonic() - began, cpu(pid) - cpu0
-                assert r.status_code == 204, r.text
-                hwm_up = vm(pid, "VmHWM")
-                began, cpu0 = time.monotonic(), cpu(pid)
-                with http.stream("GET", f"/v2/images/{image['id']}/file") as resp, \
-                        open(back, "wb") as out:
-                    for chunk in resp.iter_raw(CHUNK):
-                        out.write(chunk)
-                down_time, down_cpu = time.monotonic() - began, cpu(pid) - cpu0
-                hwm_down = vm(pid, "VmHWM")
-                assert back.stat().st_size == size
-                http.delete(f"/v2/images/{image['id']}")
+                for _ in range(repeat):
+                    floors.append(floor(source, tmp / "copy.img"))
+                    transfers.append(transfer(http, pid, source, tmp / "back.img"))
+            hwm = vm(pid, "VmHWM")
         finally:
             server.stop()
+    best = [min(t[i] for t in transfers) for i in range(4)]
+    per_gib = (1 << 30) / size
     mbs = lambda t: size / t / 1e6  # noqa: E731
-    return {"size_mib": size_mib, "floor": mbs(floor_time), "upload": mbs(up_time),
-            "download": mbs(down_time), "rss_idle": rss_idle / MiB,
-            "hwm_upload": hwm_up / MiB, "hwm_download": hwm_down / MiB,
-            "floor_cpu": floor_cpu / size * (1 << 30), "up_cpu": up_cpu / size * (1 << 30),
-            "down_cpu": down_cpu / size * (1 << 30)}
+    return {"size_mib": size_mib, "floor": mbs(min(f[0] for f in floors)),
+            "upload": mbs(best[0]), "download": mbs(best[2]), "rss_idle": rss_idle / MiB,
+            "hwm": hwm / MiB, "floor_cpu": min(f[1] for f in floors) * per_gib,
+            "up_cpu": best[1] * per_gib, "down_cpu": best[3] * per_gib}
 
 
 def main() -> None:
@@ -161,17 +176,18 @@ def main() -> None:
     p.add_argument("--sizes", default="256,1024", help="MiB, comma-separated")
     p.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()),
                    help="where the files and the state dir go (one disk)")
+    p.add_argument("--repeat", type=int, default=3, help="rounds per size; the best is kept")
     p.add_argument("--no-fsync", action="store_true",
                    help="let the server skip fsync before an image becomes active")
     args = p.parse_args()
     print(f"{'size':>6} {'floor MB/s':>10} {'upload':>14} {'download':>14} "
-          f"{'RSS idle':>9} {'peak up':>8} {'peak down':>9}")
+          f"{'RSS idle':>9} {'RSS peak':>9}")
     for size in (int(s) for s in args.sizes.split(",")):
-        r = run(size, args.dir, not args.no_fsync)
+        r = run(size, args.dir, not args.no_fsync, args.repeat)
         print(f"{size:>4}Mi {r['floor']:>10.0f} "
               f"{r['upload']:>6.0f} ({r['upload'] / r['floor']:.2f}x) "
               f"{r['download']:>6.0f} ({r['download'] / r['floor']:.2f}x) "
-              f"{r['rss_idle']:>7.0f}Mi {r['hwm_upload']:>6.0f}Mi {r['hwm_download']:>7.0f}Mi"
+              f"{r['rss_idle']:>7.0f}Mi {r['hwm']:>7.0f}Mi"
               f"   CPU s/GiB: floor {r['floor_cpu']:.2f}, server upload {r['up_cpu']:.2f}, "
               f"download {r['down_cpu']:.2f}", flush=True)
 

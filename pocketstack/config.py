@@ -179,6 +179,22 @@ class RpcConfig(BaseModel):
     )
 
 
+class LibvirtConfig(BaseModel):
+    """The libvirt compute driver (compute.driver = "libvirt")."""
+
+    uri: str = "qemu:///system"
+    virt_type: str = Field("auto", pattern="^(auto|kvm|qemu)$",
+                           description="auto: kvm only if a guest really runs under it")
+    images_type: str = Field("qcow2", pattern="^(qcow2|raw)$",
+                             description="format of the cached base images (_base)")
+    instances_path: Path | None = Field(None, description="default STATE_DIR/instances")
+    start_daemon: bool = Field(True, description="start a libvirtd when none answers")
+    shutdown_timeout: float = Field(60.0, ge=0, description="seconds of ACPI shutdown "
+                                    "before power off (and soft reboot) turn hard")
+    detach_timeout: float = Field(30.0, gt=0, description="seconds a detached device "
+                                  "may take to leave the guest")
+
+
 class Config(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="POCKETSTACK_",
@@ -211,6 +227,7 @@ class Config(BaseSettings):
     auth: AuthConfig = AuthConfig()
     compute: ComputeConfig = ComputeConfig()
     network: NetworkConfig = NetworkConfig()
+    libvirt: LibvirtConfig = LibvirtConfig()
     image: ImageConfig = ImageConfig()
     volume: VolumeConfig = VolumeConfig()
     rpc: RpcConfig = RpcConfig()

@@ -111,14 +111,20 @@ async def _domain_id(s: AsyncSession, ref: Any, where: str) -> str:
 async def _password(ident: Identity, data: dict[str, Any]) -> Who:
     ref = field(data, "user", dict, "password")
     password = field(ref, "password", str, "password.user")
-    cfg = ident.cfg.identity
     async with ident.db.read() as s:
         user = await _find_user(s, ref, "password.user")
         if user is None:
             raise exc.Unauthorized(NEEDS_AUTH)
         await active_user(s, user.id)
-        user_id, hashed = user.id, user.password_hash
-        failures, last = user.failed_auth_count, user.last_failed_auth_at or 0.0
+    await check_password(ident, user, password)
+    return Who(user.id)
+
+
+async def check_password(ident: Identity, user: m.User, password: str) -> None:
+    """401 unless `password` is the user's; counts failures towards the lockout."""
+    cfg = ident.cfg.identity
+    user_id, hashed = user.id, user.password_hash
+    failures, last = user.failed_auth_count, user.last_failed_auth_at or 0.0
     now = time.time()
     lock_over = now - last >= cfg.lockout_duration
     attempts = cfg.lockout_failure_attempts
@@ -127,7 +133,7 @@ async def _password(ident: Identity, data: dict[str, Any]) -> Who:
     if await check_secret(password, hashed):
         if failures:
             await _set_failures(ident, user_id, 0, None)
-        return Who(user_id)
+        return
     if attempts:
         await _set_failures(ident, user_id, 1 if lock_over else failures + 1, now)
     raise exc.Unauthorized(NEEDS_AUTH)

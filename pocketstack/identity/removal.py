@@ -4,8 +4,6 @@ a `Identity.write()` session, which drops the token caches afterwards."""
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,8 +23,6 @@ async def delete_user(s: AsyncSession, user_id: str) -> None:
     await s.execute(delete(m.GroupMember).where(m.GroupMember.user_id == user_id))
     await s.execute(delete(m.AppCredential).where(m.AppCredential.user_id == user_id))
     await s.execute(delete(m.User).where(m.User.id == user_id))
-    now = time.time()
-    s.add(m.Revocation(user_id=user_id, issued_before=now, revoked_at=now))
 
 
 async def delete_group(s: AsyncSession, group_id: str) -> None:

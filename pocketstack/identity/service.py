@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -148,6 +148,9 @@ class Identity:
     async def revoke(self, s: AsyncSession, *, audit_id: str | None = None,
                      user_id: str | None = None) -> None:
         now = time.time()
+        # An event older than a token's lifetime can match no token still valid.
+        await s.execute(delete(m.Revocation).where(
+            m.Revocation.revoked_at < now - self.cfg.identity.token_expiration))
         s.add(m.Revocation(audit_id=audit_id, user_id=user_id, issued_before=now, revoked_at=now))
 
 

@@ -2,7 +2,8 @@
 writer, hashes it (md5 `checksum`, sha512 multihash), counts it against a
 byte limit and inspects its format.
 
-Chunks are gathered into batches of `BATCH` bytes; a batch is hashed and
+Chunks are gathered into batches of `BATCH` bytes (kept as a list: joining
+them cost more event-loop time than anything else); a batch is hashed and
 written in worker threads (md5 in one, sha512 + write in another: hashlib
 releases the GIL) while the next batch is being received, so the event loop
 never blocks and memory stays at about two batches whatever the image size.
@@ -46,27 +47,35 @@ class _Pass:
         self.inspection = Inspection()
         self.checked = False
 
-    def inspect(self, batch: bytes) -> None:
+    def inspect(self, part: bytes) -> None:
         if self.inspection.settled:
-            self.inspection.position += len(batch)
+            self.inspection.position += len(part)
             return
-        self.inspection.feed(batch)
+        self.inspection.feed(part)
         if self.inspection.settled and not self.checked:
             self.inspection.verdict(self.disk_format)  # refuse hostile data early
             self.checked = True
 
-    def hash_and_write(self, batch: bytes) -> None:
-        self.sha.update(batch)
-        try:
-            self.writer.write(batch)
-        except OSError as e:
-            raise StoreFailed(str(e)) from e
+    def md5_all(self, parts: list[bytes]) -> None:
+        for part in parts:
+            self.md5.update(part)
 
-    async def process(self, batch: bytes) -> None:
-        self.inspect(batch)
+    def hash_and_write(self, parts: list[bytes]) -> None:
+        for part in parts:
+            self.sha.update(part)
+            try:
+                self.writer.write(part)
+            except OSError as e:
+                raise StoreFailed(str(e)) from e
+
+    async def process(self, parts: list[bytes]) -> None:
+        """One batch: inspected here (cheap: only header bytes are kept),
+        hashed and written in two threads, without joining the parts."""
+        for part in parts:
+            self.inspect(part)
         await asyncio.gather(
-            asyncio.to_thread(self.md5.update, batch),
-            asyncio.to_thread(self.hash_and_write, batch),
+            asyncio.to_thread(self.md5_all, parts),
+            asyncio.to_thread(self.hash_and_write, parts),
         )
 
 
@@ -95,13 +104,13 @@ async def receive(
             if gathered >= BATCH:
                 if pending is not None:
                     await pending
-                pending = asyncio.ensure_future(state.process(b"".join(parts)))
+                pending = asyncio.ensure_future(state.process(parts))
                 parts, gathered = [], 0
         if pending is not None:
             await pending
             pending = None
         if parts:
-            await state.process(b"".join(parts))
+            await state.process(parts)
         virtual_size = state.inspection.verdict(disk_format)
         try:
             location = await asyncio.to_thread(writer.commit)

@@ -10,6 +10,7 @@ by PID.
 
 from __future__ import annotations
 
+import ctypes
 import glob
 import os
 import pwd
@@ -22,6 +23,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+# Loaded before any fork: a child may not be able to read the libraries (other uid).
+_LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
 
 def _bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
@@ -31,6 +34,11 @@ def _bin(name: str) -> str:
     if path is None:
         raise FileNotFoundError(f"{name}: install the postgresql package")
     return path
+
+
+def _die_with_parent() -> None:
+    """In the child: a fast shutdown (SIGINT) when the process that started it dies."""
+    _LIBC.prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -72,7 +80,7 @@ class PostgresCluster:
              "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
              "-c", "max_connections=200"],
             user=user, stdout=subprocess.DEVNULL, stderr=open(directory / "log", "wb"),
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_die_with_parent)
         cluster = cls(directory, port, proc)
         deadline = time.monotonic() + timeout
         while not _accepts(port):

@@ -1,5 +1,6 @@
 """A throwaway RabbitMQ node: its own data directory, free loopback ports,
-its own epmd; started as a child process group and stopped by PID.
+its own epmd; started as a child process group and stopped by PID (and,
+started from the main thread, stopped too if the process that started it dies).
 
     broker = RabbitBroker.start()       # waits until AMQP accepts
     url = broker.url                    # rabbit://guest:guest@127.0.0.1:PORT/
@@ -9,12 +10,14 @@ its own epmd; started as a child process group and stopped by PID.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,6 +25,17 @@ from pathlib import Path
 
 SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 EPMD = "epmd"
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM (a clean stop) when the thread that started it dies."""
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _guard():  # noqa: ANN202
+    # The signal follows the starting *thread*: only tie the node to the main one
+    # (a restart from a worker thread would otherwise die with that thread).
+    return _die_with_parent if threading.current_thread() is threading.main_thread() else None
 
 
 def free_port() -> int:
@@ -110,19 +124,31 @@ class RabbitBroker:
         }
 
     def launch(self, timeout: float = 60) -> None:
+        self.spawn()
+        self.wait_ready(timeout)
+
+    def spawn(self) -> None:
+        """Start epmd (if not running) and the node; returns at once."""
         env = self.environment()
-        log = open(self.base / "server.out", "ab")  # noqa: SIM115 - closed with the process
+        log = open(self.base / "server.out", "ab")  # noqa: SIM115 - the children keep a copy
         if self.epmd is None or self.epmd.poll() is not None:
             self.epmd = subprocess.Popen(
                 [EPMD, "-port", str(self.epmd_port), "-address", "127.0.0.1"],
-                env=env, stdout=log, stderr=log, start_new_session=True,
+                env=env, stdout=log, stderr=log, start_new_session=True, preexec_fn=_guard(),
             )
         self.server = subprocess.Popen(
             [SERVER], env=env, cwd=self.base, stdout=log, stderr=log, start_new_session=True,
+            preexec_fn=_guard(),
         )
+        log.close()
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Block until the node speaks AMQP (safe to run in a worker thread)."""
         deadline = time.monotonic() + timeout
         while not _accepts(self.port):
-            if self.server.poll() is not None or time.monotonic() > deadline:
+            if self.server is None or self.server.poll() is not None or (
+                time.monotonic() > deadline
+            ):
                 self.stop()
                 tail = (self.base / "server.out").read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"RabbitMQ did not start on port {self.port}:\n{tail}")
@@ -134,6 +160,7 @@ class RabbitBroker:
         self.server = None
 
     def restart(self, down_for: float = 0.0) -> None:
+        """Stop and start the node (from the main thread: see `_guard`)."""
         self.kill()
         time.sleep(down_for)
         self.launch()

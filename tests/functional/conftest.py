@@ -19,6 +19,7 @@ tests: marker `postgres`), with `backend_env` for private clouds on it.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -39,6 +40,15 @@ ROOT = Path(__file__).resolve().parents[2]
 # OpenStack CLI verbs whose commands print nothing (and take no -f).
 SILENT_VERBS = {"add", "remove", "delete", "set", "unset", "revoke"}
 DEFAULT_ENV = {"POCKETSTACK_IDENTITY_BCRYPT_ROUNDS": "4", "POCKETSTACK_LOG_LEVEL": "warning"}
+
+
+# Loaded before any fork: a child may not be able to read the libraries (other uid).
+_LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
+
+def die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the test process dies (so a killed
+    pytest leaves no cloud running)."""
+    _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -83,7 +93,8 @@ class Cloud:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "pocketstack.cli.main", "up", "--port", str(self.port),
                  "--state-dir", str(self.state_dir)],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.state_dir)
+                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.state_dir,
+                preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -373,3 +373,90 @@ def test_application_credential_roles_and_expiry(cloud):
     assert [x["name"] for x in t["roles"]] == ["reader"]
     assert t["application_credential"]["restricted"] is True
     assert t["project"]["id"] == project["id"]
+
+
+def test_catalog_crud_reaches_tokens(cloud):
+    with cloud.http() as http:
+        region = http.put(f"{V3}/regions/{unique('Region')}", json={"region": {
+            "description": "test"}})
+        assert region.status_code == 201, region.text
+        region = region.json()["region"]
+        service = create(http, "service", type=unique("type"), name="svc")
+        endpoint = create(http, "endpoint", service_id=service["id"], interface="public",
+                          url="http://example.test/x", region_id=region["id"])
+        assert endpoint["region"] == region["id"] and endpoint["enabled"] is True
+        listed = http.get(f"{V3}/endpoints", params={"service_id": service["id"]}).json()
+        assert [e["id"] for e in listed["endpoints"]] == [endpoint["id"]]
+        catalog = http.get(f"{V3}/auth/catalog").json()["catalog"]
+        entry = [s for s in catalog if s["id"] == service["id"]][0]
+        assert entry["endpoints"][0]["url"] == "http://example.test/x"
+        r = http.patch(f"{V3}/endpoints/{endpoint['id']}", json={"endpoint": {
+            "url": "http://example.test/y"}})
+        assert r.status_code == 200 and r.json()["endpoint"]["url"] == "http://example.test/y"
+        token = cloud.token("pocketstack", fresh=True)
+        body = validate(http, token).json()["token"]
+        assert [s for s in body["catalog"] if s["id"] == service["id"]][0]["endpoints"][0][
+            "url"] == "http://example.test/y"
+        bad = http.post(f"{V3}/endpoints", json={"endpoint": {
+            "service_id": service["id"], "interface": "sideways", "url": "http://x"}})
+        assert bad.status_code == 400
+        assert http.delete(f"{V3}/services/{service['id']}").status_code == 204
+        assert http.get(f"{V3}/endpoints/{endpoint['id']}").status_code == 404
+        assert http.delete(f"{V3}/regions/{region['id']}").status_code == 204
+        assert http.get(f"{V3}/regions/{region['id']}").status_code == 404
+
+
+def test_domain_life_cycle(cloud):
+    with cloud.http() as http:
+        domain = create(http, "domain", name=unique("d"))
+        project = create(http, "project", name="p", domain_id=domain["id"])
+        user = create(http, "user", name="u", password="pw", domain_id=domain["id"])
+        assert http.put(f"{V3}/projects/{project['id']}/users/{user['id']}/roles/"
+                        f"{role_id(http, 'member')}").status_code == 204
+        r = login(cloud, "u", "pw", project_scope(project["id"]), domain=domain["id"])
+        assert r.status_code == 201, r.text
+        token = r.headers["X-Subject-Token"]
+        assert http.delete(f"{V3}/domains/{domain['id']}").status_code == 403  # enabled
+        r = http.patch(f"{V3}/domains/{domain['id']}", json={"domain": {"enabled": False}})
+        assert r.status_code == 200 and r.json()["domain"]["enabled"] is False
+        assert validate(http, token).status_code == 404
+        assert http.delete(f"{V3}/domains/{domain['id']}").status_code == 204
+        assert http.get(f"{V3}/projects/{project['id']}").status_code == 404
+        assert http.get(f"{V3}/users/{user['id']}").status_code == 404
+
+
+def test_project_tags_and_filters(cloud):
+    with cloud.http() as http:
+        tag = unique("tag")
+        project = create(http, "project", name=unique("tagged"), tags=[tag])
+        assert project["tags"] == [tag]
+        assert http.put(f"{V3}/projects/{project['id']}/tags/extra").status_code == 201
+        assert http.head(f"{V3}/projects/{project['id']}/tags/extra").status_code == 204
+        tags = http.get(f"{V3}/projects/{project['id']}/tags").json()["tags"]
+        assert tags == [tag, "extra"]
+        found = http.get(f"{V3}/projects", params={"tags": tag}).json()["projects"]
+        assert [p["id"] for p in found] == [project["id"]]
+        assert http.delete(f"{V3}/projects/{project['id']}/tags/extra").status_code == 204
+        assert http.get(f"{V3}/projects/{project['id']}/tags/extra").status_code == 404
+        r = http.patch(f"{V3}/projects/{project['id']}", json={"project": {"enabled": False}})
+        assert r.json()["project"]["enabled"] is False
+        disabled = http.get(f"{V3}/projects", params={"enabled": "false"}).json()["projects"]
+        assert project["id"] in [p["id"] for p in disabled]
+        users = http.get(f"{V3}/users", params={"name": "demo"}).json()["users"]
+        assert [u["name"] for u in users] == ["demo"] and "password" not in users[0]
+
+
+def test_system_reader_reads_but_does_not_write(cloud):
+    with cloud.http() as http:
+        user = create(http, "user", name=unique("auditor"), password="pw")
+        assert http.put(f"{V3}/system/users/{user['id']}/roles/"
+                        f"{role_id(http, 'reader')}").status_code == 204
+        listed = http.get(f"{V3}/system/users/{user['id']}/roles").json()["roles"]
+        assert [r["name"] for r in listed] == ["reader"]
+    token = token_for(cloud, user["name"], "pw", {"system": {"all": True}})
+    with cloud.http(token=token) as http:
+        assert http.get(f"{V3}/users").status_code == 200
+        assert http.get(f"{V3}/role_assignments").status_code == 200
+        assert http.post(f"{V3}/projects", json={"project": {"name": unique("x")}}
+                         ).status_code == 403
+        assert http.delete(f"{V3}/users/{user['id']}").status_code == 403

@@ -56,6 +56,10 @@ class Disk:
     boot: bool = False
 
 
+# An image's metadata and a function streaming its data (with the user's token).
+ImageSource = tuple[dict[str, Any], Callable[[], AsyncIterator[bytes]]]
+
+
 @dataclass
 class GuestSpec:
     """Everything a driver needs to build one guest."""
@@ -75,6 +79,14 @@ class GuestSpec:
     key_data: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     config_drive: bool = False
+    # The rest of the flavor and the owner (the libvirt driver's disks and Nova metadata).
+    ephemeral_gb: int = 0
+    swap_mb: int = 0
+    flavor_name: str = ""
+    user_id: str = ""
+    project_id: str = ""
+    # Another image by id (the kernel_id / ramdisk_id an image names).
+    image_by_id: Callable[[str], Awaitable[ImageSource]] | None = None
 
 
 @dataclass

@@ -52,9 +52,9 @@ class RPC:
         body = self._encode("call", ctxt, tgt, method, args)
         try:
             data = await self.transport.call(tgt, body, timeout=wait)
-        except MessagingTimeout:
+        except MessagingTimeout as exc:
             raise MessagingTimeout(
-                f"timed out after {wait:g}s waiting for a reply from {tgt} to {method}"
+                f"timed out after {wait:g}s calling {method} on {tgt}: {exc.message}"
             ) from None
         reply = self.codec.decode_reply(data)
         if reply.error is not None:

@@ -91,7 +91,7 @@ class LocalTransport(Transport):
             async with asyncio.timeout(timeout):
                 return await reply
         except TimeoutError:
-            raise MessagingTimeout(f"no reply from {target} within {timeout:g}s") from None
+            raise MessagingTimeout(f"no reply from {target}") from None
         finally:
             reply.cancel()
 

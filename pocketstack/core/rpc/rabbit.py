@@ -196,8 +196,11 @@ class RabbitTransport(Transport):
             async with asyncio.timeout(timeout):
                 await self._publish_request(target, body, cid, deadline)
                 return await reply
-        except (TimeoutError, TransportError):
-            raise MessagingTimeout(f"no reply from {target} within {timeout:g}s") from None
+        except TransportError as exc:
+            raise MessagingTimeout(f"request not sent: {exc.message}") from None
+        except TimeoutError:
+            sent = "no reply" if self._ready.is_set() else "RabbitMQ unreachable; no reply"
+            raise MessagingTimeout(f"{sent} from {target}") from None
         finally:
             self._pending.pop(cid, None)
 

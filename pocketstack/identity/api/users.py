@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pocketstack.core import exceptions as exc
 from pocketstack.identity import models as m
 from pocketstack.identity.api.common import base, collection, enforce, ident, new_router, where
-from pocketstack.identity.passwords import check_secret, hash_secret
+from pocketstack.identity.authenticate import check_password
+from pocketstack.identity.passwords import hash_secret
 from pocketstack.identity.removal import delete_user as remove_user
 from pocketstack.identity.schemas.domains import project_view
 from pocketstack.identity.schemas.users import (
@@ -122,9 +123,9 @@ async def change_password(request: Request, user_id: str, body: PasswordChangeBo
     svc = ident(request)
     async with svc.db.read() as s:
         row = await s.get(m.User, user_id)
-        hashed = row.password_hash if row is not None and row.enabled else None
-    if not await check_secret(body.user.original_password, hashed):
+    if row is None or not row.enabled:
         raise exc.Unauthorized("The request you have made requires authentication.")
+    await check_password(svc, row, body.user.original_password)
     new_hash = await _hash(request, body.user.password)
     async with svc.write() as s:
         row = await svc.get(s, m.User, user_id, "user")
