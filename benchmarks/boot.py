@@ -153,9 +153,10 @@ async def delete_all(base: str, tok: str, ids: list[str], concurrency: int) -> f
 
         began = time.monotonic()
         await asyncio.gather(*[worker() for _ in range(concurrency)])
-        while (await c.get("/servers")).json()["servers"]:
+        while True:
+            if not (await c.get("/servers")).json()["servers"]:
+                return time.monotonic() - began
             await asyncio.sleep(0.05)
-        return time.monotonic() - began
 
 
 def latencies(state: Path) -> tuple[list[float], int, dict[str, float]]:

@@ -148,3 +148,12 @@ class Revocation(Base):
     user_id: Mapped[str | None] = mapped_column(String(64), index=True)
     issued_before: Mapped[float] = mapped_column(Float)
     revoked_at: Mapped[float] = mapped_column(Float)
+
+
+class Epoch(Base):
+    """One row whose value every cache-relevant write bumps: identity processes
+    sharing a database (PostgreSQL) watch it to drop their caches."""
+
+    __tablename__ = "epoch"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

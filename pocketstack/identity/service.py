@@ -8,12 +8,14 @@ revoked token, removed role or disabled project survives in a cache.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +26,7 @@ from pocketstack.identity import models as m
 from pocketstack.identity.tokens import Payload, TokenCodec, TokenInfo, ValidationCache
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def token_not_found(token: str) -> exc.NotFound:
@@ -53,11 +56,30 @@ class Identity:
         try:
             async with self.db.write() as s:
                 yield s
+                if invalidate:
+                    await s.execute(update(m.Epoch).where(m.Epoch.id == 1)
+                                    .values(value=m.Epoch.value + 1))
         except IntegrityError as e:
             raise exc.Conflict(f"Conflict occurred attempting to store: {e.orig}") from None
         finally:
             if invalidate:
                 self.invalidate()
+
+    async def watch(self, interval: float = 1.0) -> None:
+        """Forever: drop the caches when another process sharing the database
+        changed identity (the epoch row moved). Runs where the database is shared."""
+        seen = None
+        while True:
+            try:
+                async with self.db.read() as s:
+                    value = (await s.execute(select(m.Epoch.value).where(m.Epoch.id == 1))
+                             ).scalar()
+                if seen is not None and value != seen:
+                    self.invalidate()
+                seen = value
+            except Exception:  # noqa: BLE001 - keep watching through a database hiccup
+                log.warning("identity: reading the epoch failed", exc_info=True)
+            await asyncio.sleep(interval)
 
     async def catalog(self, s: AsyncSession) -> list[dict[str, Any]]:
         if self._catalog is None:

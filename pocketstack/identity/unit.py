@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 from pocketstack.core.auth import ServiceCredentials
@@ -29,13 +31,21 @@ class IdentityUnit:
         self.enforcer = Enforcer(RULES, cfg.policy_file)
         self.app = build_app(self.identity, self.enforcer, cfg)
         self._passwords: dict[str, str] = {}
+        self._watcher: asyncio.Task | None = None
 
     async def start(self) -> None:
         self.keys.ensure()
         await self.db.start()
         self._passwords = bootstrap.load_passwords(self.cfg.path("identity-passwords.json"))
+        if not self.db.is_sqlite:
+            # Other identity processes may share this database: follow their writes.
+            self._watcher = asyncio.create_task(self.identity.watch())
 
     async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
         await self.db.close()
 
     async def bootstrap(self, info: BootstrapInfo) -> None:

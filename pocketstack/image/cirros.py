@@ -5,8 +5,10 @@ image replaces it when the libvirt driver is used.)"""
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from collections.abc import AsyncIterator
+from typing import Any
 
 from pocketstack.core.context import RequestContext
 from pocketstack.image.service import ImageService
@@ -40,9 +42,21 @@ def empty_qcow2(virtual_size: int = VIRTUAL_SIZE, cluster_bits: int = CLUSTER_BI
                     (header, refcount_table, refcount_block, l1_table))
 
 
+async def bootable_disk(config: Any) -> bytes | None:
+    """With the libvirt driver, the test VM's disk (pocketstack.testimage, built from
+    Debian packages and cached) so the first image really boots; else None."""
+    if config.compute.driver != "libvirt":
+        return None
+    from pocketstack import testimage
+
+    image = await asyncio.to_thread(testimage.ensure_built, config.cache_dir)
+    return await asyncio.to_thread(image.qcow2.read_bytes)
+
+
 async def ensure_cirros(images: ImageService, transfers: Transfers,
-                        admin: RequestContext) -> None:
-    """Create the image unless one of that name exists (idempotent)."""
+                        admin: RequestContext, content: bytes | None = None) -> None:
+    """Create the image unless one of that name exists (idempotent); its data is
+    `content`, by default an empty qcow2."""
     existing = await images.list(admin, ListQuery(exact={"name": [NAME]}, limit=1))
     if existing:
         return
@@ -53,6 +67,6 @@ async def ensure_cirros(images: ImageService, transfers: Transfers,
     })
 
     async def data() -> AsyncIterator[bytes]:
-        yield empty_qcow2()
+        yield content if content is not None else empty_qcow2()
 
     await transfers.upload(admin, image.id, data(), None)

@@ -13,7 +13,7 @@ from pocketstack.core.db import Database
 from pocketstack.core.policy import Enforcer
 from pocketstack.core.web import create_app, glance_errors
 from pocketstack.image import api, discovery
-from pocketstack.image.cirros import ensure_cirros
+from pocketstack.image.cirros import bootable_disk, ensure_cirros
 from pocketstack.image.policies import DEFAULTS
 from pocketstack.image.service import ImageService
 from pocketstack.image.stores import ImageStore
@@ -47,8 +47,10 @@ class ImageUnit:
         self.transfers = Transfers(self.images)
         inner = create_app("image", glance_errors, max_body=None)
         inner.include_router(discovery.build_router(self.db, config.image, data_store.name))
-        inner.include_router(api.build_router(self.images, self.transfers))
+        inner.include_router(api.build_router(self.images, self.transfers,
+                                              config.image.show_image_direct_url))
         self.fastapi = inner
+        self.config = config
         self.app = AuthMiddleware(inner, validate, glance_errors, public=public)
 
     async def start(self) -> None:
@@ -60,7 +62,8 @@ class ImageUnit:
         await self.db.close()
 
     async def bootstrap(self, info: Any) -> None:
-        await ensure_cirros(self.images, self.transfers, info.admin_ctx)
+        await ensure_cirros(self.images, self.transfers, info.admin_ctx,
+                            await bootable_disk(self.config))
 
 
 async def build(runtime: Any) -> ImageUnit:

@@ -23,6 +23,7 @@ _ALIASES = {
     "provider": "Provider Network",
     "quotas": "Quota management support",
     "quota_details": "Quota details management support",
+    "quota-check-limit": "Quota engine limit check",
     "router": "Neutron L3 Router",
     "security-group": "security-group",
     "security-groups-default-rules": None,

@@ -271,13 +271,14 @@ class Ports(Resource):
                             creating: bool) -> None:
         service_port = port.device_owner.startswith("network:")
         if groups is None and creating and port.port_security_enabled and not service_port:
-            groups = [await self.svc.security_groups.ensure_default(s, port.project_id)]
-        if groups is not None:
+            default = await self.svc.security_groups.ensure_default(s, port.project_id)
+            await self._bind_groups(s, ctx, port, [default], checked=True, fresh=True)
+        elif groups is not None:
             if groups and not port.port_security_enabled:
                 raise errors.conflict("PortSecurityAndIPRequiredForSecurityGroups",
                                       "Port security must be enabled and port must have an IP "
                                       "address in order to use security groups.")
-            await self._bind_groups(s, ctx, port, groups)
+            await self._bind_groups(s, ctx, port, groups, fresh=creating)
         if pairs is not None:
             if pairs and not port.port_security_enabled:
                 raise errors.conflict("AddressPairAndPortSecurityRequired",
@@ -285,15 +286,19 @@ class Ports(Resource):
                                       "address pairs on a port.")
             port.allowed_address_pairs = self._pairs(port, pairs)
 
-    async def _bind_groups(self, s, ctx: RequestContext, port: Port, groups: list[str]) -> None:  # noqa: ANN001
+    async def _bind_groups(self, s, ctx: RequestContext, port: Port, groups: list[str],  # noqa: ANN001
+                           checked: bool = False, fresh: bool = False) -> None:
+        """Bind the groups (`checked`: known to be the caller's; `fresh`: a new port)."""
         wanted = list(dict.fromkeys(groups))
-        for gid in wanted:
+        for gid in [] if checked else wanted:
             q = select(SecurityGroup.id).where(SecurityGroup.id == gid)
             if not ctx.is_admin:
                 q = q.where(SecurityGroup.project_id.in_([ctx.project_id, port.project_id]))
             if await s.scalar(q) is None:
                 raise errors.not_found("security_group", gid)
-        await s.execute(delete(PortSecurityGroup).where(PortSecurityGroup.port_id == port.id))
+        if not fresh:
+            await s.execute(delete(PortSecurityGroup).where(
+                PortSecurityGroup.port_id == port.id))
         if wanted:
             await s.execute(insert(PortSecurityGroup), [
                 {"port_id": port.id, "security_group_id": g} for g in wanted])

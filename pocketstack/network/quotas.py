@@ -82,7 +82,9 @@ class Quotas:
         if not isinstance(body, dict) or not isinstance(body.get("quota"), dict):
             raise errors.bad_request("Resource body required: expected a 'quota' object.")
         changes = {}
-        for resource, value in body["quota"].items():
+        wanted = dict(body["quota"])
+        check_limit = wanted.pop("check_limit", False) in (True, "true", "True")
+        for resource, value in wanted.items():
             if resource not in COUNTED:
                 raise errors.bad_request(f"Unrecognized attribute(s) '{resource}'")
             try:
@@ -93,10 +95,24 @@ class Quotas:
                 raise errors.invalid_input(f"'{limit}' should be greater than or equal to -1")
             changes[resource] = limit
         async with self.db.write() as s:
+            if check_limit:
+                await self._refuse_below_usage(s, project_id, changes)
             for resource, limit in changes.items():
                 await s.merge(m.Quota(project_id=project_id, resource=resource, limit=limit))
             await s.flush()
             return {"quota": await self.limits(s, project_id)}
+
+    async def _refuse_below_usage(self, s, project_id: str,  # noqa: ANN001
+                                  changes: dict[str, int]) -> None:
+        """`check_limit`: a limit may not go below what the project already uses."""
+        for resource, limit in changes.items():
+            model = COUNTED[resource]
+            if model is None or limit < 0:
+                continue
+            used = await count_owned(s, model, project_id)
+            if used > limit:
+                raise errors.bad_request(f"Quota limit {limit} for {resource} must be greater "
+                                         f"than or equal to already used {used}")
 
     async def delete(self, ctx: RequestContext, project_id: str) -> None:
         self.svc.authorize(ctx, "delete_quota", {"project_id": project_id})

@@ -10,10 +10,11 @@ from sqlalchemy import delete, select
 
 from pocketstack.core.context import RequestContext
 from pocketstack.network import errors, ipam, query, schemas, views
-from pocketstack.network.models import IPAllocation, IPRange, Network, Subnet
+from pocketstack.network.models import IPAllocation, IPRange, Network, Port, Subnet
 from pocketstack.network.resource import Resource, new_id, set_tags
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
+ROUTER_OWNERS = ("network:router_interface", "network:router_gateway", "network:floatingip")
 
 
 def _ip(value: str, what: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
@@ -172,7 +173,16 @@ class Subnets(Resource):
         s.add(row)
         await s.flush()
         await ipam.create_ranges(s, row)
+        if is_auto_address(row):
+            await self._address_existing_ports(s, row)
         return row
+
+    async def _address_existing_ports(self, s, row: Subnet) -> None:  # noqa: ANN001
+        """A new SLAAC subnet gives every port already on the network its address."""
+        ports = await s.execute(select(Port.id, Port.mac_address).where(
+            Port.network_id == row.network_id, Port.device_owner.notin_(ROUTER_OWNERS)))
+        for port_id, mac in ports:
+            await ipam.record_unpooled(s, row, port_id, ipam.eui64(row.cidr, mac))
 
     async def _cidr(self, s, ctx: RequestContext, req: schemas.SubnetCreate) -> IPNet:  # noqa: ANN001
         if req.subnetpool_id is None and req.use_default_subnetpool:
@@ -230,6 +240,11 @@ class Subnets(Resource):
         await self.svc.notifier.network_changed(ctx, network_id)
 
     async def delete_in(self, s, row: Subnet) -> None:  # noqa: ANN001
+        if is_auto_address(row):  # SLAAC addresses go with their subnet
+            plain = select(Port.id).where(Port.network_id == row.network_id,
+                                          Port.device_owner.notin_(ROUTER_OWNERS))
+            await s.execute(delete(IPAllocation).where(IPAllocation.subnet_id == row.id,
+                                                       IPAllocation.port_id.in_(plain)))
         used = await s.scalar(select(IPAllocation.port_id)
                               .where(IPAllocation.subnet_id == row.id).limit(1))
         if used:

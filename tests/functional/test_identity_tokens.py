@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 import pytest
@@ -71,5 +72,45 @@ def test_token_validator_against_live_identity(cloud):
                 pass
             else:
                 raise AssertionError("a revoked token still validates")
+
+    asyncio.run(go())
+
+
+def test_revocation_reaches_another_identity_process(cloud, tmp_path):
+    """Two identity processes on one PostgreSQL database (the scaled-out shape;
+    the second here is an IdentityUnit in the test process, with its own caches):
+    a token revoked through one stops validating on the other within a second or
+    two, though the other had it cached."""
+    if cloud.backend != "postgresql":
+        pytest.skip("only a shared PostgreSQL database has two identity processes")
+    import shutil
+
+    from pocketstack import config
+    from pocketstack.identity.unit import IdentityUnit
+    from pocketstack.runtime import Runtime
+
+    shutil.copytree(cloud.state_dir / "fernet-keys", tmp_path / "fernet-keys")
+    cfg = config.load(state_dir=tmp_path, public_url=cloud.base_url,
+                      database_url=cloud.env["POCKETSTACK_DATABASE_URL"])
+    subject = cloud.token("pocketstack", fresh=True)
+    check = {"X-Subject-Token": subject, "X-Auth-Token": cloud.token("pocketstack-admin")}
+
+    async def go() -> None:
+        unit = IdentityUnit(Runtime(cfg, httpx.AsyncClient()))
+        await unit.start()
+        transport = httpx.ASGITransport(app=unit.app, root_path="/identity")
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url=cloud.base_url) as other:
+                url = "/identity/v3/auth/tokens"
+                assert (await other.get(url, headers=check)).status_code == 200
+                with cloud.http() as first:
+                    r = first.delete(url, headers={"X-Subject-Token": subject})
+                    assert r.status_code == 204
+                deadline = time.monotonic() + 10
+                while (await other.get(url, headers=check)).status_code == 200:
+                    assert time.monotonic() < deadline, "the other process still validates it"
+                    await asyncio.sleep(0.2)
+        finally:
+            await unit.stop()
 
     asyncio.run(go())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from pocketstack.compute.remote.placement import provider_uuid
+from pocketstack.core.context import RequestContext
 from tests.unit.compute.conftest import ARM_IMAGE, start_env, stop_env
 
 
@@ -93,3 +94,36 @@ async def test_concurrent_boots_never_overcommit(tmp_path):
                    if s["status"] == "ERROR")
     finally:
         await stop_env(env)
+
+
+async def test_delete_works_in_error_and_while_building(tmp_path):
+    env = await start_env(tmp_path, fake_hosts=1, fake_hang_spawn_on=["fake-1"])
+    try:
+        building = await env.boot(wait=False)
+        for _ in range(200):
+            if await env.remotes.network.list_ports(None, device_id=building["id"]):
+                break
+            await asyncio.sleep(0.01)
+        failed = await env.boot(flavorRef="5", imageRef=ARM_IMAGE)
+        assert failed["status"] == "ERROR"
+        async with env.client() as c:
+            for server in (building, failed):
+                assert (await c.delete(f"/v2.1/servers/{server['id']}")).status_code == 204
+        for server in (building, failed):
+            await env.wait(server["id"], until=("DELETED",))
+            assert await env.remotes.network.list_ports(None, device_id=server["id"]) == []
+            assert await env.remotes.placement.allocations(server["id"]) == {}
+    finally:
+        await stop_env(env)
+
+
+async def test_power_state_sync_notices_a_guest_that_stopped(env):
+    server = await env.boot()
+    async with env.client("admin") as c:
+        host = (await c.get(f"/v2.1/servers/{server['id']}")).json()["server"][
+            "OS-EXT-SRV-ATTR:host"]
+    agent = env.unit.agents[host]
+    await agent.driver.power_off(server["id"])
+    await agent._sync_power_states(RequestContext.admin())
+    stopped = await env.wait(server["id"], until=("SHUTOFF",))
+    assert stopped["OS-EXT-STS:power_state"] == 4

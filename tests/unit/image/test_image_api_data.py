@@ -324,3 +324,26 @@ async def test_import_checks_the_staged_data_again(api, unit):
     assert r.status_code == 202
     await wait_status(api, image["id"], "queued")
     assert files_in(unit) == [] and list(unit.images.staging.root.iterdir()) == []
+
+
+async def test_image_deleted_during_upload_keeps_no_data(unit):
+    ctx = USERS["demo"]
+    image = await unit.images.create(ctx, {"disk_format": "raw", "container_format": "bare"})
+    halfway = asyncio.Event()
+    go_on = asyncio.Event()
+
+    async def data():
+        yield b"a" * (9 << 20)
+        halfway.set()
+        await go_on.wait()
+        yield b"b" * 100
+
+    from pocketstack.core import exceptions as exc
+
+    task = asyncio.create_task(unit.transfers.upload(ctx, image.id, data(), None))
+    await halfway.wait()
+    await unit.images.delete(ctx, image.id)
+    go_on.set()
+    with pytest.raises(exc.Conflict):
+        await task
+    assert files_in(unit) == []

@@ -176,6 +176,10 @@ async def test_quotas(net_api):
     assert default["network"] == 100
     listed = (await net_api.get("/quotas")).json()["quotas"]
     assert [x["project_id"] for x in listed] == ["p1"]
+    resp = await net_api.put("/quotas/p1", {"quota": {"network": 0, "check_limit": True}},
+                             expect=400)
+    assert "already used 1" in resp.json()["NeutronError"]["message"]
+    await net_api.put("/quotas/p1", {"quota": {"network": 0, "check_limit": False}})
     await net_api.put("/quotas/p1", {"quota": {"bogus": 1}}, expect=400)
     await net_api.put("/quotas/p1", {"quota": {"network": "many"}}, expect=400)
     await net_api.delete("/quotas/p1")

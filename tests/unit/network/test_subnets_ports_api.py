@@ -74,6 +74,14 @@ async def test_ipv6_slaac_port_gets_eui64(net_api):
     resp = await alice.post("/ports", {"port": {"network_id": net["id"], "fixed_ips": [
         {"subnet_id": v6["id"], "ip_address": "fd00:1::5"}]}}, expect=400)
     assert "automatic addresses" in resp.json()["NeutronError"]["message"]
+    later = await alice.subnet(net["id"], "fd00:3::/64", ipv6_address_mode="slaac")
+    got = (await alice.get(f"/ports/{port['id']}")).json()["port"]
+    assert {"subnet_id": later["id"], "ip_address": "fd00:3::f816:3eff:fe11:2233"} \
+        in got["fixed_ips"]
+    await alice.delete(f"/subnets/{later['id']}")
+    got = (await alice.get(f"/ports/{port['id']}")).json()["port"]
+    assert later["id"] not in {f["subnet_id"] for f in got["fixed_ips"]}
+    await alice.delete(f"/subnets/{v4['id']}", expect=409)
     resp = await alice.post("/subnets", {"subnet": {
         "network_id": net["id"], "ip_version": 6, "cidr": "fd00:2::/80",
         "ipv6_address_mode": "slaac"}}, expect=400)
