@@ -158,6 +158,9 @@ class ImageConfig(BaseModel):
                                   description="bytes of image data per project; -1 unlimited")
     image_stage_total: int = Field(20 << 30, ge=-1,
                                    description="bytes of staged data per project; -1 unlimited")
+    show_image_direct_url: bool = Field(
+        False, description="show an image's file:// location as direct_url (Glance's option: "
+        "lets the volume service on this host read image data in place)")
 
 
 class RpcConfig(BaseModel):

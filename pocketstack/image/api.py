@@ -24,7 +24,8 @@ PATCH_TYPES = ("application/openstack-images-v2.1-json-patch",
                "application/openstack-images-v2.0-json-patch")
 
 
-def build_router(images: ImageService, transfers: Transfers) -> APIRouter:
+def build_router(images: ImageService, transfers: Transfers,
+                 show_direct_url: bool = False) -> APIRouter:
     r = APIRouter(prefix="/v2")
     ctx_dep = Depends(context)
 
@@ -51,7 +52,7 @@ def build_router(images: ImageService, transfers: Transfers) -> APIRouter:
 
     @r.get("/images/{image_id}")
     async def show_image(image_id: str, ctx: RequestContext = ctx_dep) -> dict:
-        return schemas.image_view(await images.get(ctx, image_id))
+        return schemas.image_view(await images.get(ctx, image_id), direct_url=show_direct_url)
 
     @r.patch("/images/{image_id}")
     async def update_image(image_id: str, request: Request,

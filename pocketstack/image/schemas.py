@@ -217,7 +217,7 @@ def timestamp(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def image_view(image: Image) -> dict[str, Any]:
+def image_view(image: Image, direct_url: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {
         p.name: p.value for p in image.properties
     }
@@ -247,6 +247,8 @@ def image_view(image: Image) -> dict[str, Any]:
     })
     if image.store and image.location:
         body["stores"] = image.store
+        if direct_url and image.status == "active" and image.location.startswith("file://"):
+            body["direct_url"] = image.location  # Glance's show_image_direct_url
     return body
 
 

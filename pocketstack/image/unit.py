@@ -47,7 +47,8 @@ class ImageUnit:
         self.transfers = Transfers(self.images)
         inner = create_app("image", glance_errors, max_body=None)
         inner.include_router(discovery.build_router(self.db, config.image, data_store.name))
-        inner.include_router(api.build_router(self.images, self.transfers))
+        inner.include_router(api.build_router(self.images, self.transfers,
+                                              config.image.show_image_direct_url))
         self.fastapi = inner
         self.config = config
         self.app = AuthMiddleware(inner, validate, glance_errors, public=public)

@@ -95,11 +95,13 @@ class FileBackend:
                 await self._grow(tmp, volume.size)
             return
         info = await qemu_img.check_safe(image.path, image.disk_format)
-        if int(info.get("virtual-size", 0)) > volume.size * GiB:
-            raise BackendError(_too_big(int(info["virtual-size"]), volume.size))
+        virtual = int(info.get("virtual-size", 0))
+        if virtual > volume.size * GiB:
+            raise BackendError(_too_big(virtual, volume.size))
         async with self._writing(dest) as tmp:
             await qemu_img.convert(image.path, image.disk_format, tmp, self.fmt)
-            await self._grow(tmp, volume.size)
+            if virtual < volume.size * GiB:  # convert keeps the image's virtual size
+                await self._grow(tmp, volume.size)
 
     async def copy_volume_to_image(self, volume: VolumeRef, dest: Path,
                                    disk_format: str) -> None:

@@ -124,3 +124,18 @@ async def test_raw_mode(tmp_path):
     assert info["driver_volume_type"] == "file"
     assert info["data"] == {"path": str(p), "format": "raw", "name": "volume-v1",
                             "volume_id": "v1", "access_mode": "rw"}
+
+
+async def test_without_qemu_img_only_raw_images(tmp_path):
+    b = FileBackend(tmp_path / "noqemu", "raw")
+    b.qemu = False  # as on a machine without qemu-utils
+    img = tmp_path / "img.raw"
+    img.write_bytes(b"\x42" * 4096)
+    await b.copy_image_to_volume(VolumeRef("v1", 1), ImageSource(img, "raw"))
+    assert b.volume_path("v1").read_bytes()[:2] == b"\x42\x42"
+    with pytest.raises(BackendError, match="without qemu-img"):
+        await b.copy_image_to_volume(VolumeRef("v2", 1), ImageSource(img, "qcow2"))
+    with pytest.raises(BackendError, match="without qemu-img"):
+        await b.copy_volume_to_image(VolumeRef("v1", 1), tmp_path / "out", "qcow2")
+    await b.copy_volume_to_image(VolumeRef("v1", 1), tmp_path / "out.raw", "raw")
+    assert (tmp_path / "out.raw").stat().st_size == GiB

@@ -64,3 +64,19 @@ async def test_upload_to_image(api, images, tmp_path):
     r = await api.post(f"/v3/volumes/{vol['id']}/action", {"os-volume_upload_image": {
         "image_name": "x", "visibility": "public"}})
     assert r.status_code == 403
+
+
+async def test_direct_url_is_read_in_place(api, images, backend, tmp_path):
+    """A file:// direct_url (image service on this host) is read, not downloaded."""
+    path = tmp_path / "in-place.raw"
+    path.write_bytes(b"\x7e" * 4096)
+    images.add("local", b"\x11" * 4096, "raw", direct_url=f"file://{path}")
+    vol = await api.create_volume(1, imageRef="local")
+    await api.wait_volume(vol["id"], "available")
+    assert first_byte(backend.volume_path(vol["id"])) == "7e"
+
+
+def first_byte(path) -> str:  # noqa: ANN001
+    out = subprocess.run(["qemu-io", "-f", "qcow2", "-c", "read -v 0 1", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return out.split(":", 1)[1].split()[0]

@@ -214,3 +214,22 @@ async def test_capacity_refuses_when_full(api):
     msg = (await api.get("/v3/messages")).json()["messages"][0]["user_message"]
     assert "CapacityFilter" in msg
 
+
+
+async def test_a_restart_never_leaves_a_volume_creating(api, unit):
+    from pocketstack.volume.models import Volume
+
+    async with unit.db.write() as s:
+        stuck = Volume(project_id=PROJECT_A, size=1, status="creating",
+                       availability_zone="nova", volume_type_id="x",
+                       host=unit.manager.full_host)
+        gone = Volume(project_id=PROJECT_A, size=1, status="deleting",
+                      availability_zone="nova", volume_type_id="x",
+                      host=unit.manager.full_host)
+        s.add_all([stuck, gone])
+    await unit.manager.init_host()
+    assert (await api.get(f"/v3/volumes/{stuck.id}")).json()["volume"]["status"] == "error"
+    assert (await api.get(f"/v3/volumes/{gone.id}")).status_code == 404
+    msgs = (await api.get("/v3/messages")).json()["messages"]
+    assert any(m["resource_uuid"] == stuck.id and "restarted" in m["user_message"]
+               for m in msgs)
