@@ -8,9 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 $(STAMP): pyproject.toml deps/debian-build.txt
 	@scripts/install-debs.sh $$(grep -hv '^#' deps/debian-build.txt)
-	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[test]'
+	PYTHON=$(PYTHON) scripts/install-python.sh $(VENV)
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

@@ -95,9 +95,9 @@ def prepare(base: str, clouds: dict) -> tuple[str, str, str]:
     catalog = {s["type"]: s for s in body["catalog"]}
     image = FAKE_CIRROS
     if "image" in catalog:
-        found = httpx.get(f"{base}/image/v2/images?name=cirros",
+        found = httpx.get(f"{base}/image/v2/images",
                           headers={"X-Auth-Token": demo}).json()["images"]
-        image = found[0]["id"]
+        image = next(i["id"] for i in found if i["name"].startswith("cirros"))
     net = "none"
     if "network" in catalog:
         h = {"X-Auth-Token": demo}

@@ -15,7 +15,7 @@ from pathlib import Path
 # What the guest needs; their dependencies are added, in load order.
 WANTED_MODULES = (
     "virtio_pci", "virtio_blk", "virtio_net", "virtio-rng", "virtio_console",
-    "virtio_balloon", "button", "evdev",
+    "virtio_balloon", "button", "evdev", "vfat", "nls_cp437", "nls_ascii", "nls_utf8",
 )
 
 

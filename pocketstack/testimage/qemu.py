@@ -7,8 +7,11 @@ only when the test kernel really reaches its /init under it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -43,9 +46,37 @@ def stop(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+def _host_identity() -> dict[str, object]:
+    """What a probe's answer depends on: this boot of the host, and the qemu binary."""
+    qemu = Path(shutil.which(QEMU) or QEMU)
+    st = qemu.stat() if qemu.exists() else None
+    boot_id = Path("/proc/sys/kernel/random/boot_id")
+    return {"boot_id": boot_id.read_text().strip() if boot_id.exists() else "",
+            "qemu": [str(qemu), st.st_size if st else 0, st.st_mtime if st else 0]}
+
+
 @functools.cache
 def kvm_works(kernel: Path, initrd: Path, cmdline: str) -> bool:
-    """Whether the test kernel reaches /init under KVM (within PROBE_TIMEOUT)."""
+    """Whether the test kernel reaches /init under KVM (within PROBE_TIMEOUT).
+
+    The answer is remembered next to the kernel for this boot of the host and
+    this qemu binary, so each process start does not pay the probe again.
+    """
+    memo = kernel.parent / "kvm-probe.json"
+    identity = _host_identity()
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        saved = json.loads(memo.read_text())
+        if saved["identity"] == identity:
+            return bool(saved["works"])
+    works = _probe(kernel, initrd, cmdline)
+    with contextlib.suppress(OSError):
+        tmp = memo.with_suffix(f".{os.getpid()}")
+        tmp.write_text(json.dumps({"identity": identity, "works": works}))
+        os.replace(tmp, memo)
+    return works
+
+
+def _probe(kernel: Path, initrd: Path, cmdline: str) -> bool:
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         return False
     argv = [QEMU, "-accel", "kvm", "-nographic", "-nodefaults", "-no-reboot",

@@ -1,5 +1,6 @@
 """One real guest through LibvirtDriver: spawn from the image service's bytes, DHCP and
-metadata in the guest, a volume hot-plugged and unplugged, ACPI soft reboot, destroy."""
+metadata in the guest, its config drive, a volume hot-plugged and unplugged, ACPI soft
+reboot, destroy."""
 
 import asyncio
 import hashlib
@@ -43,7 +44,7 @@ async def test_a_real_guest_through_the_driver(test_image, libvirtd, guest_netwo
                            detach_timeout=60)
     spec = GuestSpec(
         instance_id=iid, name="e2e", hostname="e2e", vcpus=1, memory_mb=128, root_gb=1,
-        image=image, image_data=image_data,
+        image=image, image_data=image_data, config_drive=True, key_data="ssh-ed25519 AAAA e2e",
         nics=[Nic(str(uuid.uuid4()), "fa:16:3e:aa:bb:cc", "net", [], 1500,
                   {"bridge_name": guest_network.bridge})])
     try:
@@ -52,16 +53,19 @@ async def test_a_real_guest_through_the_driver(test_image, libvirtd, guest_netwo
         assert line.startswith(f"{testimage.MARKER} ip={guest_network.prefix}.")
         meta = await _console_line(driver, iid, "POCKETSTACK-TESTVM-METADATA", 30)
         assert json.loads(meta.split(" ", 1)[1]) == {"uuid": iid}
-        await _console_line(driver, iid, "POCKETSTACK-TESTVM-DISKS vda", 10)
+        drive = await _console_line(driver, iid, "POCKETSTACK-TESTVM-CONFIGDRIVE", 10)
+        assert json.loads(drive.split(" ", 1)[1])["public_keys"] == {
+            "key": "ssh-ed25519 AAAA e2e"}
+        await _console_line(driver, iid, "POCKETSTACK-TESTVM-DISKS vda vdb", 10)
 
         vol = tmp_path / "volume.qcow2"
         await asyncio.to_thread(subprocess.run, ["qemu-img", "create", "-q", "-f", "qcow2",
                                                  str(vol), "16M"], check=True)
-        await driver.attach_volume(iid, Disk("vol-1", "/dev/vdb", {
+        await driver.attach_volume(iid, Disk("vol-1", "/dev/vdc", {
             "driver_volume_type": "file", "data": {"path": str(vol), "format": "qcow2"}}))
-        await _console_line(driver, iid, "POCKETSTACK-TESTVM-DISK-ADDED vdb", 30)
+        await _console_line(driver, iid, "POCKETSTACK-TESTVM-DISK-ADDED vdc", 30)
         await driver.detach_volume(iid, "vol-1")  # returns once the guest let go
-        await _console_line(driver, iid, "POCKETSTACK-TESTVM-DISK-REMOVED vdb", 10)
+        await _console_line(driver, iid, "POCKETSTACK-TESTVM-DISK-REMOVED vdc", 10)
 
         await driver.reboot(iid, hard=False)  # ACPI: the guest powers off, then starts
         assert await driver.power_state(iid) == PowerState.RUNNING

@@ -23,6 +23,7 @@ from pocketstack.compute.virt.driver import (
     Disk,
     Driver,
     DriverError,
+    ImageSource,
     Nic,
     PowerState,
 )
@@ -45,6 +46,12 @@ class ComputeAgent:
     def image_data(self, token: str | None,
                    image_id: str) -> Callable[[], AsyncIterator[bytes]]:
         return lambda: self.images.data(token, image_id)
+
+    def image_source(self, token: str | None) -> Callable[[str], Awaitable[ImageSource]]:
+        """What a driver calls for another image (a kernel or ramdisk an image names)."""
+        async def source(image_id: str) -> ImageSource:
+            return await self.images.get(token, image_id), self.image_data(token, image_id)
+        return source
 
     # -- the launch (steps 13-28) -----------------------------------------------------
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pocketstack.compute.api import (
+    aggregates,
     attachments,
     flavors,
     hosts,
@@ -26,7 +27,7 @@ from pocketstack.core.tracing import Tracer, trace_id_for
 from pocketstack.core.web import create_app, nova_errors, request_id
 
 ROUTERS = (versions, flavors, keypairs, servers, server_actions, attachments, server_groups,
-           quotas, hosts)
+           quotas, hosts, aggregates)
 
 
 class TraceMiddleware:

@@ -51,6 +51,19 @@ else
     say METADATA none
 fi
 
+# A config drive (vfat, label config-2): the first virtio disk holding openstack/.
+mkdir -p /mnt/config
+drive=none
+for d in /sys/block/vd*; do
+    mount -t vfat -o ro "/dev/${d##*/}" /mnt/config 2>/dev/null || continue
+    if [ -f /mnt/config/openstack/latest/meta_data.json ]; then
+        drive=$(tr -d '\n' < /mnt/config/openstack/latest/meta_data.json)
+        break
+    fi
+    umount /mnt/config
+done
+say CONFIGDRIVE "$drive"
+
 disks() { ls /sys/block | grep -v -e '^loop' -e '^ram' | sort; }
 known=$(disks)
 say DISKS $known

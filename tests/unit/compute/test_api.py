@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 from tests.unit.compute.conftest import IMAGE
@@ -273,3 +274,38 @@ async def test_boot_from_volume(env):
         await c.delete(f"/v2.1/servers/{server['id']}")
     await env.wait(server["id"], until=("DELETED",))
     assert attached["id"] not in env.remotes.volumes.volumes
+
+
+async def test_aggregates_steer_the_scheduler(env):
+    async with env.client("admin") as c:
+        r = await c.post("/v2.1/os-aggregates", json={"aggregate": {
+            "name": "fast", "availability_zone": "az1"}})
+        assert r.status_code == 200, r.text
+        agg = r.json()["aggregate"]
+        r = await c.post(f"/v2.1/os-aggregates/{agg['id']}/action",
+                         json={"add_host": {"host": "fake-2"}})
+        assert r.json()["aggregate"]["hosts"] == ["fake-2"]
+        r = await c.post(f"/v2.1/os-aggregates/{agg['id']}/action",
+                         json={"set_metadata": {"metadata": {"ssd": "true"}}})
+        assert r.json()["aggregate"]["metadata"] == {"ssd": "true", "availability_zone": "az1"}
+        assert (await c.post(f"/v2.1/os-aggregates/{agg['id']}/action",
+                             json={"add_host": {"host": "nope"}})).status_code == 404
+        zones = (await c.get("/v2.1/os-availability-zone")).json()["availabilityZoneInfo"]
+        assert sorted(z["zoneName"] for z in zones) == ["az1", "nova"]
+    async with env.client() as c:
+        assert (await c.get("/v2.1/os-aggregates")).status_code == 403
+    await asyncio.sleep(0.05)  # the scheduler reloads the aggregates (a fanout cast)
+    server = await env.boot(availability_zone="az1")
+    assert server["OS-EXT-AZ:availability_zone"] == "az1"
+    async with env.client("admin") as c:
+        shown = (await c.get(f"/v2.1/servers/{server['id']}")).json()["server"]
+        assert shown["OS-EXT-SRV-ATTR:host"] == "fake-2"
+
+
+async def test_unknown_zone_is_400(env):
+    async with env.client() as c:
+        r = await c.post("/v2.1/servers", json={"server": {
+            "name": "x", "imageRef": IMAGE, "flavorRef": "1", "networks": "none",
+            "availability_zone": "atlantis"}})
+        assert r.status_code == 400
+        assert "availability zone is not available" in r.json()["badRequest"]["message"]

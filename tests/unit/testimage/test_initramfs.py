@@ -50,3 +50,22 @@ def test_cpio_is_read_by_busybox(tmp_path):
                    capture_output=True)
     assert (tmp_path / "bin/hello").read_bytes() == b"hi there\n"
     assert (tmp_path / "odd").read_bytes() == b"123"
+
+
+def test_the_kvm_probe_answer_is_remembered_for_this_boot(tmp_path, monkeypatch):
+    import json
+
+    from pocketstack.testimage import qemu
+
+    kernel = tmp_path / "vmlinuz"
+    kernel.write_bytes(b"")
+    calls = []
+    monkeypatch.setattr(qemu, "_probe", lambda *a: calls.append(a) or False)
+    assert qemu.kvm_works.__wrapped__(kernel, kernel, "console=ttyS0") is False
+    assert qemu.kvm_works.__wrapped__(kernel, kernel, "console=ttyS0") is False
+    assert len(calls) == 1
+    memo = json.loads((tmp_path / "kvm-probe.json").read_text())
+    memo["identity"]["boot_id"] = "another boot"
+    (tmp_path / "kvm-probe.json").write_text(json.dumps(memo))
+    qemu.kvm_works.__wrapped__(kernel, kernel, "console=ttyS0")
+    assert len(calls) == 2

@@ -1,7 +1,7 @@
 """LibvirtDriver: the driver contract (compute/virt/driver.py) over libvirt.
 
 An instance lives in INSTANCES/<id>/ (disk, disk.eph0, disk.swap,
-console.log, domain.xml) and is the persistent domain whose uuid is the
+disk.config, console.log, domain.xml) and is the persistent domain whose uuid is the
 instance id; images are cached in INSTANCES/_base. Every libvirt call runs
 in a thread (Host.call), every qemu-img in a subprocess.
 """
@@ -30,7 +30,7 @@ from pocketstack.compute.virt.driver import (
     Nic,
     PowerState,
 )
-from pocketstack.compute.virt.libvirt import disks, domain, qemu_img
+from pocketstack.compute.virt.libvirt import configdrive, disks, domain, qemu_img
 from pocketstack.compute.virt.libvirt.host import Host, detect_virt_type, power_state
 from pocketstack.compute.virt.libvirt.imagecache import ImageCache
 
@@ -191,6 +191,11 @@ class LibvirtDriver:
                 target = next(t for t in ("vd" + c for c in letters) if t not in used)
             used.add(target)
             out.append(disks.volume_disk(target, vol.connection, vol.volume_id, cache))
+        if spec.config_drive:
+            await configdrive.make(idir / "disk.config", spec)
+            target = next(t for t in ("vd" + c for c in letters) if t not in used)
+            out.append(domain.DiskConfig(str(idir / "disk.config"), target, fmt="raw",
+                                         cache=cache))
         return out
 
     async def _kernel(self, spec: GuestSpec, cfg: domain.DomainConfig) -> None:

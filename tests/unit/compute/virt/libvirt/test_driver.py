@@ -270,3 +270,42 @@ async def test_volume_attach_and_detach_refusals(driver, tmp_path):
             "driver_volume_type": "file", "data": {"path": "/x"}}))
     with pytest.raises(GuestNotFound):
         await driver.detach_volume(str(uuid.uuid4()), "vol-9")
+
+
+def _mtype(image, path):
+    return subprocess.run(["mtype", "-i", str(image), "::" + path], capture_output=True,
+                          check=True).stdout
+
+
+async def test_config_drive_is_a_vfat_disk_with_the_metadata(driver, tmp_path):
+    import base64
+
+    meta, data = _image(tmp_path)
+    spec = _spec(meta, data, config_drive=True, key_data="ssh-ed25519 AAAA me",
+                 user_data=base64.b64encode(b"#!/bin/sh\necho hi\n").decode(),
+                 metadata={"role": "web"}, project_id="p1",
+                 nics=[Nic("0123abcd-4567-89ef-0123-456789abcdef", "fa:16:3e:00:00:01", "n1",
+                           ["10.0.0.5"])])
+    await driver.spawn(spec)
+    drive = tmp_path / "inst" / spec.instance_id / "disk.config"
+    label = subprocess.run(["mlabel", "-s", "-i", str(drive), "::"],  # noqa: ASYNC221
+                           capture_output=True, text=True, check=True).stdout
+    assert "CONFIG-2" in label.upper()
+    md = json.loads(_mtype(drive, "openstack/latest/meta_data.json"))
+    assert md["uuid"] == spec.instance_id and md["project_id"] == "p1"
+    assert md["public_keys"] == {"key": "ssh-ed25519 AAAA me"} and md["meta"] == {"role": "web"}
+    assert _mtype(drive, "openstack/latest/user_data") == b"#!/bin/sh\necho hi\n"
+    nd = json.loads(_mtype(drive, "openstack/latest/network_data.json"))
+    assert nd["links"][0]["ethernet_mac_address"] == "fa:16:3e:00:00:01"
+    xml = ET.fromstring((tmp_path / "inst" / spec.instance_id / "domain.xml").read_text())
+    last = xml.findall("devices/disk")[-1]
+    assert last.find("source").get("file") == str(drive)
+    assert last.find("driver").get("type") == "raw" and last.find("target").get("dev") == "vdb"
+
+
+async def test_bad_user_data_fails_the_spawn_cleanly(driver, tmp_path):
+    meta, data = _image(tmp_path)
+    spec = _spec(meta, data, config_drive=True, user_data="not base64!!")
+    with pytest.raises(DriverError, match="base64"):
+        await driver.spawn(spec)
+    assert not (tmp_path / "inst" / spec.instance_id).exists()
