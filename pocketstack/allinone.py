@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pocketstack.config import Config
 from pocketstack.core import rpc
+from pocketstack.core.asgi_transport import StreamingASGITransport
 from pocketstack.core.auth import TokenValidator
 from pocketstack.runtime import BootstrapInfo, Runtime
 from pocketstack.services import SERVICES, ServiceSpec, ServiceUnit
@@ -40,7 +41,7 @@ class AllInOne:
         began = time.monotonic()
         self.router.routes.append(Route("/", self._index))
         http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.router), base_url=self.config.base_url,
+            transport=StreamingASGITransport(self.router), base_url=self.config.base_url,
             timeout=60.0,
         )
         runtime = self.runtime = Runtime(self.config, http)

@@ -28,7 +28,6 @@ from pocketstack.compute.scheduler.manager import SchedulerManager
 from pocketstack.compute.store import Store
 from pocketstack.core.db import Database
 from pocketstack.core.policy import Enforcer
-from pocketstack.core.rpc import RPCServer, Target
 from pocketstack.core.runner import PeriodicTask, ServiceRunner
 from pocketstack.core.tracing import OtlpExporter, SpanBuffer, Tracer
 from pocketstack.runtime import BootstrapInfo, Runtime
@@ -82,7 +81,6 @@ class ComputeUnit:
     remotes: Remotes
     agents: dict[str, ComputeAgent] = field(default_factory=dict)
     runners: list[ServiceRunner] = field(default_factory=list)
-    servers: list[RPCServer] = field(default_factory=list)
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -136,10 +134,9 @@ class ComputeUnit:
                                           self.runtime.rpc, Tracer("scheduler", self.spans.add),
                                           c)
         await self.scheduler.load()
+        # The runner's server also receives the topic's fanout (core/rpc/transport.py).
         await self._runner("nova-scheduler", socket.gethostname(), "scheduler",
                            self.scheduler, []).start()
-        self.servers.append(await self.runtime.rpc.serve(Target("scheduler", fanout=True),
-                                                         self.scheduler))
 
     async def _start_conductor(self) -> None:
         c = self.runtime.config.compute
@@ -180,8 +177,6 @@ class ComputeUnit:
             except Exception:  # noqa: BLE001 - e.g. a build that never ends
                 if runner.server is not None:
                     await runner.server.abort()
-        for server in self.servers:
-            await server.stop()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:

@@ -15,7 +15,7 @@ from pocketstack.image.service import ImageService
 from pocketstack.image.store import ListQuery
 from pocketstack.image.transfer import Transfers
 
-NAME = "cirros-0.6.2-x86_64-disk"
+NAME = "cirros"  # what `openstack server create --image cirros` names
 VIRTUAL_SIZE = 112 << 20
 CLUSTER_BITS = 16
 

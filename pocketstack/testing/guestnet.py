@@ -9,14 +9,22 @@ the guests' 169.254.169.254:80 there (so concurrent test runs do not collide).
     ... a guest NIC on net.bridge gets an address in net.prefix + ".0/24" ...
     net.stop()                          # dnsmasq stopped by PID, bridge deleted
 
-Needs root (CAP_NET_ADMIN) and dnsmasq-base.
+Needs root (CAP_NET_ADMIN) and dnsmasq-base. dnsmasq dies with the process
+that started it, and each network is registered in /run/pocketstack/guestnet
+with its owner's pid: a later start removes the bridges and NAT rules of
+owners that died without stopping them (a killed test run).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import http.server
+import json
+import os
 import random
 import secrets
+import signal
 import subprocess
 import tempfile
 import threading
@@ -24,6 +32,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 METADATA_IP = "169.254.169.254"
+REGISTRY = Path("/run/pocketstack/guestnet")
+_LIBC = ctypes.CDLL("libc.so.6", use_errno=True)  # loaded before any fork
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def reap_stale() -> None:
+    """Remove the networks whose owner died without stopping them."""
+    for entry in REGISTRY.glob("*.json") if REGISTRY.is_dir() else []:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            owner = json.loads(entry.read_text())
+            if _alive(owner["pid"]):
+                continue
+            with contextlib.suppress(subprocess.CalledProcessError):
+                _iptables("-D", _dnat(entry.stem, owner["prefix"], owner["port"]))
+            subprocess.run(["ip", "link", "del", entry.stem], capture_output=True)
+            entry.unlink()
 
 
 def _ip(*args: str) -> None:
@@ -74,6 +110,7 @@ class GuestNetwork:
 
     @classmethod
     def start(cls) -> GuestNetwork:
+        reap_stale()
         bridge = "psbr" + secrets.token_hex(3)
         prefix = f"10.{random.randint(200, 250)}.{random.randint(0, 255)}"
         workdir = Path(tempfile.mkdtemp(prefix="guestnet-"))
@@ -85,9 +122,13 @@ class GuestNetwork:
             handler = type("Metadata", (_Metadata,), {"answers": answers})
             server = http.server.ThreadingHTTPServer((f"{prefix}.1", 0), handler)
             threading.Thread(target=server.serve_forever, daemon=True).start()
+            REGISTRY.mkdir(parents=True, exist_ok=True)
+            (REGISTRY / f"{bridge}.json").write_text(json.dumps(
+                {"pid": os.getpid(), "prefix": prefix, "port": server.server_port}))
             _iptables("-A", _dnat(bridge, prefix, server.server_port))
             dnsmasq = subprocess.Popen(cls._dnsmasq_argv(bridge, prefix, workdir),
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       preexec_fn=_die_with_parent)
         except Exception:
             subprocess.run(["ip", "link", "del", bridge], capture_output=True)
             raise
@@ -112,3 +153,4 @@ class GuestNetwork:
         self.server.shutdown()
         self.server.server_close()
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
+        (REGISTRY / f"{self.bridge}.json").unlink(missing_ok=True)

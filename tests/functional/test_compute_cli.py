@@ -28,7 +28,9 @@ def cloud3(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def image(cloud3) -> str:
-    return cloud3.openstack("image", "list")[0]["Name"]
+    """The image `pocketstack up` made on first start, by the name users type."""
+    assert [i["Name"] for i in cloud3.openstack("image", "list")] == ["cirros"]
+    return "cirros"
 
 
 def raw(cloud: Cloud, *args: str) -> str:

@@ -37,7 +37,7 @@ def _console_log(cloud, server: str) -> str:
 def test_boot_a_real_vm_with_the_cli(libvirtd, make_cloud):
     cloud = make_cloud(env={"POCKETSTACK_COMPUTE_DRIVER": "libvirt",
                             "POCKETSTACK_LIBVIRT_SHUTDOWN_TIMEOUT": "20"})
-    server = cloud.openstack("server", "create", "--image", "cirros-0.6.2-x86_64-disk",
+    server = cloud.openstack("server", "create", "--image", "cirros",
                              "--flavor", "m1.tiny", "--network", "private", "--wait", "vm1")
     assert server["status"] == "ACTIVE"
     instance_dir = cloud.state_dir / "instances" / server["id"]

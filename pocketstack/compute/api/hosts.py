@@ -105,7 +105,7 @@ def hypervisor_view(request: Request, node: ComputeNode, service: Service | None
                     used: dict, mv: Version, detail: bool) -> dict[str, Any]:
     up = service is not None and is_up(request, service)
     body: dict[str, Any] = {
-        "id": node.id if at_least(mv, "2.53") else abs(hash(node.id)) % (1 << 31),
+        "id": node.id if at_least(mv, "2.53") else int(node.id.replace("-", ""), 16) % (1 << 31),
         "hypervisor_hostname": node.hypervisor_hostname, "state": "up" if up else "down",
         "status": "disabled" if service and service.disabled else "enabled"}
     if not detail:

@@ -95,6 +95,8 @@ class ComputeAPI:
         key = await self._key(ctx, s.key_name)
         group = await self._group(ctx, req.scheduler_hints.get("group"))
         zone, force_host = self._zone(ctx, s.availability_zone)
+        if zone and zone not in await self._zones():
+            raise exc.BadRequest("The requested availability zone is not available")
         force_host = force_host or s.host
         if force_host and not ctx.is_admin:
             raise exc.Forbidden("Policy doesn't allow os_compute_api:servers:create:"
@@ -246,6 +248,11 @@ class ComputeAPI:
         if group is None or (group.project_id != ctx.project_id and not ctx.is_admin):
             raise exc.BadRequest(f"Server group {group_id} could not be found.")
         return group
+
+    async def _zones(self) -> set[str]:
+        aggregates = await self.store.aggregates()
+        return {self.settings.default_availability_zone} | {
+            a.availability_zone for a in aggregates if a.availability_zone}
 
     def _zone(self, ctx: RequestContext, zone: str | None) -> tuple[str | None, str | None]:
         if not zone:

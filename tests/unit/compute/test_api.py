@@ -300,3 +300,12 @@ async def test_aggregates_steer_the_scheduler(env):
     async with env.client("admin") as c:
         shown = (await c.get(f"/v2.1/servers/{server['id']}")).json()["server"]
         assert shown["OS-EXT-SRV-ATTR:host"] == "fake-2"
+
+
+async def test_unknown_zone_is_400(env):
+    async with env.client() as c:
+        r = await c.post("/v2.1/servers", json={"server": {
+            "name": "x", "imageRef": IMAGE, "flavorRef": "1", "networks": "none",
+            "availability_zone": "atlantis"}})
+        assert r.status_code == 400
+        assert "availability zone is not available" in r.json()["badRequest"]["message"]

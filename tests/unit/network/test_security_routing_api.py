@@ -184,3 +184,20 @@ async def test_quotas(net_api):
     await net_api.put("/quotas/p1", {"quota": {"network": "many"}}, expect=400)
     await net_api.delete("/quotas/p1")
     assert (await alice.get("/quotas/p1")).json()["quota"]["network"] == 100
+
+
+async def test_gateway_fixed_ips_and_snat_are_admin_only(net_api):
+    ext, sub = await make_external(net_api)
+    alice = net_api.as_("alice")
+    info = {"network_id": ext["id"], "enable_snat": False,
+            "external_fixed_ips": [{"subnet_id": sub["id"], "ip_address": "172.24.4.100"}]}
+    resp = await alice.post("/routers", {"router": {"external_gateway_info": info}},
+                            expect=403)
+    assert error_type(resp) == "PolicyNotAuthorized"
+    router = (await net_api.post("/routers", {"router": {
+        "project_id": "p1", "external_gateway_info": info}})).json()["router"]
+    gw = router["external_gateway_info"]
+    assert gw["enable_snat"] is False
+    assert gw["external_fixed_ips"] == [{"subnet_id": sub["id"], "ip_address": "172.24.4.100"}]
+    mine = (await alice.get(f"/routers/{router['id']}")).json()["router"]
+    assert mine["project_id"] == "p1"
