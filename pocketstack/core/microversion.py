@@ -11,8 +11,10 @@ import re
 from typing import NamedTuple
 
 from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pocketstack.core import exceptions as exc
+from pocketstack.core.web import ErrorFormat, error_response, request_id
 
 _VERSION = re.compile(r"^([1-9]\d*)\.(0|[1-9]\d*)$")
 
@@ -75,3 +77,32 @@ class Microversions:
         if self.legacy_header:
             headers[self.legacy_header] = str(version)
         return headers
+
+
+class MicroversionMiddleware:
+    """Reads the requested version once into `scope["state"]["microversion"]`
+    (406/400 in the service's error format when unusable) and answers every
+    response with the version headers."""
+
+    def __init__(self, app: ASGIApp, versions: Microversions, error_format: ErrorFormat):
+        self.app, self.versions, self.error_format = app, versions, error_format
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        try:
+            version = self.versions.requested(Request(scope))
+        except exc.PocketstackError as err:
+            response = error_response(err, request_id(scope), self.error_format)
+            response.headers.update(self.versions.response_headers(self.versions.min))
+            return await response(scope, receive, send)
+        scope.setdefault("state", {})["microversion"] = version
+        extra = [(k.lower().encode(), v.encode())
+                 for k, v in self.versions.response_headers(version).items()]
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)

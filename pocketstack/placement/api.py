@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from pocketstack.core.auth import AuthMiddleware, Validate
+from pocketstack.core.microversion import MicroversionMiddleware
 from pocketstack.core.web import create_app, placement_errors
 from pocketstack.placement.handlers import (
     aggregate,
@@ -24,7 +25,7 @@ from pocketstack.placement.handlers import (
     trait,
     usage,
 )
-from pocketstack.placement.microversion import MicroversionMiddleware
+from pocketstack.placement.microversion import VERSIONS
 from pocketstack.placement.service import Placement
 
 RP = "/resource_providers/{uuid}"
@@ -75,6 +76,6 @@ def build_app(placement: Placement, validate: Validate) -> ASGIApp:
     for path, methods in ROUTES:
         for method, handler in methods.items():
             app.add_route(path, handler, methods=[method])
-    app.add_middleware(MicroversionMiddleware)
+    app.add_middleware(MicroversionMiddleware, versions=VERSIONS, error_format=placement_errors)
     return AuthMiddleware(app, validate, placement_errors, public=is_public)
 

@@ -20,9 +20,10 @@ from pocketstack.compute.api import (
     servers,
     versions,
 )
-from pocketstack.compute.api.microversions import MicroversionMiddleware
+from pocketstack.compute.api.microversions import COMPUTE
 from pocketstack.core.auth import AuthMiddleware, local_path
 from pocketstack.core.context import RequestContext
+from pocketstack.core.microversion import MicroversionMiddleware
 from pocketstack.core.tracing import Tracer, trace_id_for
 from pocketstack.core.web import create_app, nova_errors, request_id
 
@@ -67,6 +68,6 @@ def build_app(compute_api: object, validate: Callable[[str], Awaitable[RequestCo
     app.state.compute = compute_api
     for module in ROUTERS:
         app.include_router(module.router)
-    wrapped = AuthMiddleware(MicroversionMiddleware(app), traced(validate, tracer),
-                             nova_errors, public=versions.is_public)
+    wrapped = AuthMiddleware(MicroversionMiddleware(app, COMPUTE, nova_errors),
+                             traced(validate, tracer), nova_errors, public=versions.is_public)
     return app, TraceMiddleware(wrapped, tracer)
