@@ -4,6 +4,8 @@ consumer generation so that a concurrent writer makes the claim fail)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -12,6 +14,8 @@ from pocketstack.compute.remote.rest import RestClient
 from pocketstack.core import exceptions as exc
 
 Resources = dict[str, int]  # {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}
+Inventory = dict[str, dict[str, Any]]  # {"VCPU": {"total": 16, "allocation_ratio": 16.0...}}
+RESHAPE_CHUNK = 2000  # providers per POST /reshaper when many hosts register at once
 
 
 def provider_uuid(host: str) -> str:
@@ -19,8 +23,21 @@ def provider_uuid(host: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"compute-node.{host}.pocketstack"))
 
 
+def host_inventory(report: Any, ratios: dict[str, float]) -> Inventory:
+    """A compute host's inventory from its HostReport and the allocation ratios."""
+    return {rc: {"total": total, "reserved": 0, "min_unit": 1, "max_unit": total,
+                 "step_size": 1, "allocation_ratio": ratios[rc]}
+            for rc, total in (("VCPU", report.vcpus), ("MEMORY_MB", report.memory_mb),
+                              ("DISK_GB", report.disk_gb))}
+
+
 class PlacementAPI(Protocol):
     async def ensure_provider(self, name: str, rp_uuid: str) -> None: ...
+
+    async def register_hosts(self, hosts: dict[str, tuple[str, Inventory]]) -> None:
+        """Many hosts' providers (uuid -> (name, inventory)) created if missing and
+        their inventories set: what one process of many fake hosts reports."""
+        ...
 
     async def set_inventory(self, rp_uuid: str, inventory: dict[str, dict[str, Any]]) -> None:
         ...
@@ -70,6 +87,42 @@ class RestPlacementAPI(RestClient):
             except exc.Conflict:
                 continue
 
+    async def register_hosts(self, hosts: dict[str, tuple[str, Inventory]]) -> None:
+        """One listing, a POST for each missing provider (a few at a time), then the
+        inventories in POST /reshaper requests of RESHAPE_CHUNK providers each (an
+        unchanged inventory is no write); a concurrent writer means one more round."""
+        created = asyncio.Semaphore(4)
+
+        async def create(rp_uuid: str, name: str) -> None:
+            async with created:
+                with contextlib.suppress(exc.Conflict):  # created meanwhile
+                    await self._req("POST", "/resource_providers",
+                                    json={"name": name, "uuid": rp_uuid})
+
+        for _ in range(3):
+            listed = (await self._req("GET", "/resource_providers"))["resource_providers"]
+            generations = {p["uuid"]: p["generation"] for p in listed}
+            missing = [(u, name) for u, (name, _) in hosts.items() if u not in generations]
+            if missing:
+                await asyncio.gather(*(create(u, name) for u, name in missing))
+                continue
+            try:
+                await self._reshape(hosts, generations)
+                return
+            except exc.Conflict:
+                continue
+        raise exc.Conflict("Placement kept changing while the hosts registered.")
+
+    async def _reshape(self, hosts: dict[str, tuple[str, Inventory]],
+                       generations: dict[str, int]) -> None:
+        uuids = list(hosts)
+        for i in range(0, len(uuids), RESHAPE_CHUNK):
+            await self._req("POST", "/reshaper", headers={
+                "OpenStack-API-Version": "placement 1.30"}, json={"inventories": {
+                    u: {"resource_provider_generation": generations[u],
+                        "inventories": hosts[u][1]} for u in uuids[i:i + RESHAPE_CHUNK]},
+                    "allocations": {}})
+
     async def claim(self, consumer: str, rp_uuid: str, resources: Resources,
                     project_id: str, user_id: str, replace: bool = False) -> bool:
         generation = None  # a new consumer
@@ -110,6 +163,11 @@ class FakePlacement:
 
     async def set_inventory(self, rp_uuid: str, inventory: dict[str, dict[str, Any]]) -> None:
         self.inventories[rp_uuid] = inventory
+
+    async def register_hosts(self, hosts: dict[str, tuple[str, Inventory]]) -> None:
+        for rp_uuid, (name, inventory) in hosts.items():
+            await self.ensure_provider(name, rp_uuid)
+            await self.set_inventory(rp_uuid, inventory)
 
     def used(self, rp_uuid: str, rc: str, but: str | None = None) -> int:
         return sum(r.get(rc, 0) for c, (rp, r) in self.allocs.items()

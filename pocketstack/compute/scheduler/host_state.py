@@ -109,6 +109,13 @@ class HostStates:
         state.hypervisor_type, state.cpu_arch = r.hypervisor_type, r.cpu_arch
         state.seen_at, state.disabled = r.seen_at, r.disabled
 
+    def seen(self, hosts: list[str], at: float) -> None:
+        """Heartbeats without a change of size: only the time moves."""
+        for name in hosts:
+            state = self.hosts.get(name)
+            if state is not None:
+                state.seen_at = at
+
     def placed(self, instance_id: str, host: str, resources: Resources) -> None:
         self.removed(instance_id)
         state = self.hosts.get(host)

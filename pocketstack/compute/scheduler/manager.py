@@ -71,6 +71,12 @@ class SchedulerManager:
     async def update_host(self, ctxt: RequestContext, report: HostReport) -> None:
         self.states.update(report)
 
+    async def update_hosts(self, ctxt: RequestContext, reports: list[HostReport],
+                           seen: list[str], seen_at: float) -> None:
+        for report in reports:
+            self.states.update(report)
+        self.states.seen(seen, seen_at)
+
     async def instance_placed(self, ctxt: RequestContext, instance_id: str, host: str,
                               resources: dict[str, int]) -> None:
         self.states.placed(instance_id, host, resources)
