@@ -62,6 +62,7 @@ class RestPlacementAPI(RestClient):
     def __init__(self, http, base_url: str, token: TokenSource):  # noqa: ANN001
         super().__init__(http, base_url, {"OpenStack-API-Version": "placement 1.28"})
         self.token = token
+        self._claims = ClaimBatcher(self._post_claims, self._put_claim)
 
     async def _req(self, method: str, path: str, **kw: Any) -> Any:
         return await self.request(await self.token(), method, path, **kw)
@@ -132,8 +133,20 @@ class RestPlacementAPI(RestClient):
         body = {"allocations": {rp_uuid: {"resources": resources}},
                 "project_id": project_id, "user_id": user_id,
                 "consumer_generation": generation}
+        if replace:
+            return await self._put_claim(consumer, body)
+        return await self._claims.claim(consumer, body)
+
+    async def _put_claim(self, consumer: str, body: dict[str, Any]) -> bool:
         try:
             await self._req("PUT", f"/allocations/{consumer}", json=body)
+        except exc.Conflict:
+            return False
+        return True
+
+    async def _post_claims(self, bodies: dict[str, dict[str, Any]]) -> bool:
+        try:
+            await self._req("POST", "/allocations", json=bodies)
         except exc.Conflict:
             return False
         return True
@@ -147,6 +160,53 @@ class RestPlacementAPI(RestClient):
     async def allocations(self, consumer: str) -> dict[str, Resources]:
         body = await self._req("GET", f"/allocations/{consumer}")
         return {rp: a["resources"] for rp, a in (body.get("allocations") or {}).items()}
+
+
+class ClaimBatcher:
+    """Claims of new consumers that arrive while others are on their way go
+    together in one POST /allocations: one request and one transaction for many
+    (a group commit). POST /allocations is all or nothing, so a refused batch is
+    retried claim by claim: a refusal stays the refused claim's own."""
+
+    MAX = 50  # consumers per POST
+
+    def __init__(self, post: Callable[[dict[str, dict]], Awaitable[bool]],
+                 put: Callable[[str, dict], Awaitable[bool]]):
+        self.post, self.put = post, put
+        self.pending: list[tuple[str, dict, asyncio.Future[bool]]] = []
+        self.sending = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def claim(self, consumer: str, body: dict[str, Any]) -> bool:
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.pending.append((consumer, body, done))
+        if not self.sending:
+            self.sending = True
+            self._task = asyncio.create_task(self._send())
+        return await done
+
+    async def _send(self) -> None:
+        try:
+            while self.pending:
+                batch, self.pending = self.pending[:self.MAX], self.pending[self.MAX:]
+                try:
+                    results = await self._one_batch(batch)
+                except Exception as err:  # noqa: BLE001 - each claimer gets the error
+                    for *_, done in batch:
+                        if not done.done():
+                            done.set_exception(err)
+                    continue
+                for (*_, done), ok in zip(batch, results, strict=True):
+                    if not done.done():
+                        done.set_result(ok)
+        finally:
+            self.sending = False
+
+    async def _one_batch(self, batch: list[tuple[str, dict, asyncio.Future[bool]]],
+                         ) -> list[bool]:
+        if len(batch) > 1 and await self.post({c: b for c, b, _ in batch}):
+            return [True] * len(batch)
+        return [await self.put(c, b) for c, b, _ in batch]
 
 
 class FakePlacement:
