@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pocketstack.compute.agent.manager import ComputeAgent
 from pocketstack.compute.conductor.messages import ConductorClient
 from pocketstack.compute.remote.placement import PlacementAPI, host_inventory
-from pocketstack.compute.scheduler.messages import HostReport
+from pocketstack.compute.virt.driver import HostResources
 from pocketstack.core.context import RequestContext
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class FakeFleet:
         self.conductor, self.placement = conductor, placement
         self.report_interval = report_interval
         self.power_sync_interval = power_sync_interval
-        self._sent: dict[str, HostReport] = {}  # host -> the report last sent
+        self._sent: dict[str, HostResources] = {}  # host -> its size last reported
         self._synced: set[str] = set()  # hosts whose guests were synced last time
         self._task: asyncio.Task[None] | None = None
 
@@ -62,16 +62,16 @@ class FakeFleet:
 
     async def report(self, ctxt: RequestContext) -> None:
         """Every host's heartbeat, with the reports that changed since the last one."""
-        changed = []
+        changed, sizes = [], {}
         for agent in self.agents:
-            report = await agent._report()
-            last = self._sent.get(agent.host)
-            if last is None or _size(last) != _size(report):
-                changed.append(report)
+            size = await agent.driver.resources()
+            if self._sent.get(agent.host) != size:
+                changed.append(await agent._report())
+                sizes[agent.host] = size
         hosts = [a.host for a in self.agents]
         for i in range(0, max(len(hosts), len(changed)), BATCH):
             await self.conductor.report_hosts(ctxt, changed[i:i + BATCH], hosts[i:i + BATCH])
-        self._sent.update((r.host, r) for r in changed)
+        self._sent.update(sizes)
 
     async def sync_power_states(self, ctxt: RequestContext) -> None:
         """Only hosts that run guests, or ran some at the last sync, have news."""
@@ -99,7 +99,3 @@ class FakeFleet:
                     await self.sync_power_states(RequestContext.admin())
             except Exception:  # noqa: BLE001 - the next round may succeed
                 log.exception("fake fleet report failed")
-
-
-def _size(report: HostReport) -> dict:
-    return report.model_dump(exclude={"seen_at"})

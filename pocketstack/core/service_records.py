@@ -121,14 +121,18 @@ class ServiceRecords:
         """`heartbeat` for many hosts in one transaction, registering those without a
         record (one process running many fake hosts reports them all at once)."""
         now, m = self.clock(), self.model
+        hosts = list(dict.fromkeys(hosts))
+        new: list[str] = []
         async with self.db.write() as s:
-            known = set(await s.scalars(select(m.host).where(m.binary == binary)))
             for i in range(0, len(hosts), CHUNK):
-                await s.execute(update(m).where(m.binary == binary,
-                                                m.host.in_(hosts[i:i + CHUNK]))
-                                .values(report_count=m.report_count + 1, last_seen_up=now,
-                                        updated_at=now))
-            new = [h for h in dict.fromkeys(hosts) if h not in known]
+                chunk = hosts[i:i + CHUNK]
+                seen = await s.execute(update(m).where(m.binary == binary, m.host.in_(chunk))
+                                       .values(report_count=m.report_count + 1,
+                                               last_seen_up=now, updated_at=now))
+                if seen.rowcount != len(chunk):  # some have no record yet
+                    known = set(await s.scalars(select(m.host).where(
+                        m.binary == binary, m.host.in_(chunk))))
+                    new += [h for h in chunk if h not in known]
             if new:
                 await s.execute(insert(m), [
                     {"uuid": str(uuid.uuid4()), "host": h, "binary": binary, "topic": topic,
