@@ -3,7 +3,12 @@ namespace (the agent creates the listening socket there and hands it over)
 and forwards each guest request to the metadata service, adding who asks:
 X-Forwarded-For (the guest's address), X-Neutron-Network-ID and their
 signature (signature.py). A small HTTP/1.1 forwarder: GET, HEAD and POST,
-one request per connection, the answer streamed back as it comes."""
+one request per connection, the answer streamed back as it comes.
+
+    proxy = MetadataProxy(runtime.http, runtime.url("metadata"),
+                          signature.shared_secret(runtime.config))
+    await proxy.serve(sock, network_id)   # returns once serving; stop() ends it
+"""
 
 from __future__ import annotations
 
