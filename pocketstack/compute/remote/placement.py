@@ -165,8 +165,8 @@ class RestPlacementAPI(RestClient):
 class ClaimBatcher:
     """Claims of new consumers that arrive while others are on their way go
     together in one POST /allocations: one request and one transaction for many
-    (a group commit). POST /allocations is all or nothing, so a refused batch is
-    retried claim by claim: a refusal stays the refused claim's own."""
+    (a group commit). POST /allocations is all or nothing, so a refused (or
+    failed) batch is retried claim by claim: a refusal stays the refused claim's own."""
 
     MAX = 50  # consumers per POST
 
@@ -189,24 +189,32 @@ class ClaimBatcher:
         try:
             while self.pending:
                 batch, self.pending = self.pending[:self.MAX], self.pending[self.MAX:]
-                try:
-                    results = await self._one_batch(batch)
-                except Exception as err:  # noqa: BLE001 - each claimer gets the error
-                    for *_, done in batch:
-                        if not done.done():
-                            done.set_exception(err)
-                    continue
-                for (*_, done), ok in zip(batch, results, strict=True):
-                    if not done.done():
-                        done.set_result(ok)
+                for (*_, done), result in zip(batch, await self._one_batch(batch),
+                                              strict=True):
+                    if done.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        done.set_exception(result)
+                    else:
+                        done.set_result(result)
         finally:
             self.sending = False
 
     async def _one_batch(self, batch: list[tuple[str, dict, asyncio.Future[bool]]],
-                         ) -> list[bool]:
-        if len(batch) > 1 and await self.post({c: b for c, b, _ in batch}):
-            return [True] * len(batch)
-        return [await self.put(c, b) for c, b, _ in batch]
+                         ) -> list[bool | BaseException]:
+        if len(batch) > 1:
+            try:
+                if await self.post({c: b for c, b, _ in batch}):
+                    return [True] * len(batch)
+            except Exception:  # noqa: BLE001 - one bad claim: each gets its own answer
+                pass
+        results: list[bool | BaseException] = []
+        for consumer, body, _ in batch:
+            try:
+                results.append(await self.put(consumer, body))
+            except Exception as err:  # noqa: BLE001 - that claimer's error
+                results.append(err)
+        return results
 
 
 class FakePlacement:

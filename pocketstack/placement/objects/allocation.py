@@ -3,13 +3,13 @@
 `replace` is the one write path. Inside one transaction it checks consumer
 generations, validates amounts against each inventory's units, rewrites the
 consumers' allocation rows, then adds the net change to `inventories.used`
-with `UPDATE ... RETURNING` (one statement per class and amount, so a batch of
-claims costs a few statements, not a few per claim) and refuses the whole
-write when any increased inventory goes over its capacity. The UPDATE holds
-the row lock (PostgreSQL) or the database write lock (SQLite, BEGIN
-IMMEDIATE) until commit, so concurrent claims serialise per inventory and
-can never overcommit; a PostgreSQL deadlock between two batches is a 409
-(placement.concurrent_update) that the claimer treats as a refusal.
+with one `UPDATE ... RETURNING` (so a batch of claims costs the statements
+of one) and refuses the whole write when any increased inventory goes over
+its capacity. The rows are
+locked first in (provider, class) order (PostgreSQL, SELECT ... FOR UPDATE)
+or under the database write lock (SQLite, BEGIN IMMEDIATE) until commit, so
+concurrent claims serialise per inventory, never overcommit and never
+deadlock.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, case, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -146,31 +146,33 @@ def _check_units(inv: Row, amount: int, rc: str, uuid: str) -> None:
 
 async def _apply_usage(s: AsyncSession, delta: dict[tuple[int, int], int],
                        names: dict[tuple[int, int], tuple[str, str]]) -> None:
-    """Add each net change to `inventories.used`, in (class, change, provider) order:
-    one UPDATE for all providers getting the same change of a class (a batch of
-    claims of one flavor is one statement per class); an increase past the
-    capacity refuses the whole write."""
-    groups: dict[tuple[int, int], list[int]] = defaultdict(list)  # (class, change) -> rps
-    for (rp, rc), change in sorted(delta.items()):
-        if change:
-            groups[rc, change].append(rp)
-    for (rc, change), rps in sorted(groups.items()):
-        rows = (await s.execute(
-            update(Inventory)
-            .where(Inventory.resource_class_id == rc, Inventory.resource_provider_id.in_(rps))
-            .values(used=Inventory.used + change)
-            .returning(Inventory.resource_provider_id, Inventory.used, Inventory.total,
-                       Inventory.reserved, Inventory.allocation_ratio)
-            .execution_options(synchronize_session=False))).all()
-        if change < 0:
-            continue
-        for rp, used, total, reserved, ratio in rows:
-            if used > (total - reserved) * ratio:
-                uuid, name = names.get((rp, rc), (rp, rc))
-                raise exc.Conflict(
-                    f"Unable to allocate inventory: Unable to create allocation for "
-                    f"'{name}' on resource provider '{uuid}'. The requested amount would "
-                    "exceed the capacity.")
+    """Add each net change to `inventories.used` in one UPDATE (a CASE picks each
+    row's change: a claim, or a batch of fifty, is one statement); an increase
+    past the capacity refuses the whole write."""
+    changes = {key: change for key, change in sorted(delta.items()) if change}
+    if not changes:
+        return
+    inv = Inventory
+    row = tuple_(inv.resource_provider_id, inv.resource_class_id)
+    if s.get_bind().dialect.name != "sqlite":
+        # Row locks first, in one (provider, class) order for every writer: no
+        # deadlocks (SQLite's write lock already serialises the writers).
+        await s.execute(select(inv.id).where(row.in_(list(changes)))
+                        .order_by(inv.resource_provider_id, inv.resource_class_id)
+                        .with_for_update())
+    amount = case(*[((inv.resource_provider_id == rp) & (inv.resource_class_id == rc), n)
+                    for (rp, rc), n in changes.items()], else_=0)
+    rows = (await s.execute(
+        update(inv).where(row.in_(list(changes))).values(used=inv.used + amount)
+        .returning(inv.resource_provider_id, inv.resource_class_id, inv.used, inv.total,
+                   inv.reserved, inv.allocation_ratio)
+        .execution_options(synchronize_session=False))).all()
+    for rp, rc, used, total, reserved, ratio in sorted(rows):
+        if changes[rp, rc] > 0 and used > (total - reserved) * ratio:
+            uuid, name = names.get((rp, rc), (rp, rc))
+            raise exc.Conflict(
+                f"Unable to allocate inventory: Unable to create allocation for '{name}' on "
+                f"resource provider '{uuid}'. The requested amount would exceed the capacity.")
 
 
 async def _bump_generations(s: AsyncSession, rp_ids: set[int]) -> None:
