@@ -56,7 +56,15 @@ async def get_instance(b: Build) -> None:
 
 
 async def fetch_image(b: Build) -> None:
-    if b.instance.image_ref:
+    """The image's metadata as the API read it when the server was created (the
+    request spec carries it, as Nova's instance system metadata does); the image
+    service only when the spec lacks it. Its data comes with the spawn."""
+    if not b.instance.image_ref:
+        return
+    known = b.request.spec.image
+    if known.get("id") == b.instance.image_ref:
+        b.image = dict(known)
+    else:
         b.image = await b.agent.images.get(b.token, b.instance.image_ref)
 
 
@@ -107,7 +115,7 @@ class Step:
 
 STEPS = (
     Step("14-18", "get the instance from the conductor", get_instance),
-    Step("19-21", "image metadata from the image service", fetch_image),
+    Step("19-21", "image metadata (data from the image service at spawn)", fetch_image),
     Step("22-24", "ports and IPs from the network service", allocate_network, release_network),
     Step("25-27", "volume attachments from the volume service", attach_volumes,
          detach_volumes),

@@ -334,10 +334,11 @@ class ComputeAPI:
 
     async def delete(self, ctx: RequestContext, inst: Instance) -> None:
         with self.tracer.span("delete the server", instance=inst.id):
+            agent_up = bool(inst.host) and await self.service_up(inst.host)
             await self.store.start_action(inst.id, "delete", ctx.request_id, ctx.project_id,
-                                          ctx.user_id)
-            if inst.host and await self.service_up(inst.host):
-                await self.store.update(inst.id, {"task_state": "deleting"})
+                                          ctx.user_id,
+                                          {"task_state": "deleting"} if agent_up else None)
+            if agent_up:
                 await self.compute.prepare(server=inst.host).terminate_instance(ctx, inst.id)
                 return
             await self.local_delete(ctx, inst)
@@ -363,8 +364,7 @@ class ComputeAPI:
         if not inst.host:
             raise exc.Conflict(f"Instance {inst.id} is not on a host.")
         await self.store.start_action(inst.id, action, ctx.request_id, ctx.project_id,
-                                      ctx.user_id)
-        if task_state:
-            await self.store.update(inst.id, {"task_state": task_state})
+                                      ctx.user_id,
+                                      {"task_state": task_state} if task_state else None)
         with self.tracer.span(f"{action} on compute.{inst.host}", instance=inst.id):
             return await call(self.compute.prepare(server=inst.host))
