@@ -157,11 +157,18 @@ class Store:
     # -- actions and events ------------------------------------------------------------
 
     async def start_action(self, instance_id: str, action: str, request_id: str,
-                           project_id: str, user_id: str) -> None:
+                           project_id: str, user_id: str,
+                           values: dict[str, Any] | None = None) -> None:
+        """Record the action; with `values`, set them on the live instance in the
+        same transaction."""
         async with self.db.write() as s:
             s.add(InstanceAction(instance_id=instance_id, action=action,
                                  request_id=request_id, project_id=project_id,
                                  user_id=user_id))
+            if values:
+                await s.execute(update(Instance).where(
+                    Instance.id == instance_id, Instance.deleted.is_(False)).values(
+                    updated_at=now(), **values))
 
     async def event(self, instance_id: str, request_id: str, event: str, ok: bool,
                     start: datetime, host: str | None = None,
@@ -227,8 +234,9 @@ class Store:
     # -- spans ----------------------------------------------------------------------------
 
     async def save_spans(self, spans: list[TraceSpan]) -> None:
+        """One multi-row INSERT (no ORM objects: a batch is hundreds of rows)."""
         async with self.db.write() as s:
-            s.add_all([Span(**asdict(sp)) for sp in spans])
+            await s.execute(insert(Span.__table__), [asdict(sp) for sp in spans])
 
     async def spans(self, trace_id: str) -> list[Span]:
         async with self.db.read() as s:

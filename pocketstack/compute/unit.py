@@ -20,10 +20,7 @@ from pocketstack.compute.api.service import ComputeAPI
 from pocketstack.compute.conductor.manager import ConductorManager
 from pocketstack.compute.conductor.messages import ConductorClient
 from pocketstack.compute.fleet import FakeFleet
-from pocketstack.compute.remote.image import FakeImageAPI, RestImageAPI
-from pocketstack.compute.remote.network import FakeNetworkAPI, RestNetworkAPI
 from pocketstack.compute.remote.placement import FakePlacement, RestPlacementAPI
-from pocketstack.compute.remote.volume import FakeVolumeAPI, RestVolumeAPI
 from pocketstack.compute.scheduler.host_state import HostStates
 from pocketstack.compute.scheduler.manager import SchedulerManager
 from pocketstack.compute.store import Store
@@ -31,8 +28,14 @@ from pocketstack.core.db import Database
 from pocketstack.core.policy import Enforcer
 from pocketstack.core.runner import PeriodicTask, ServiceRunner
 from pocketstack.core.tracing import OtlpExporter, SpanBuffer, Tracer
+from pocketstack.image.client import ImageClient
+from pocketstack.image.fake_client import FakeImageClient
+from pocketstack.network.client import NetworkClient
+from pocketstack.network.fake_client import FakeNetworkClient
 from pocketstack.runtime import BootstrapInfo, Runtime
 from pocketstack.services import SERVICES
+from pocketstack.volume.client import VolumeClient
+from pocketstack.volume.fake_client import FakeVolumeClient
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -57,17 +60,17 @@ def remotes_for(runtime: Runtime) -> Remotes:
     def url(name: str) -> str:
         return runtime.url(name)
 
-    network = RestNetworkAPI(runtime.http, url("network")) if "network" in have else (
-        FakeNetworkAPI())
-    if isinstance(network, FakeNetworkAPI):
+    network = NetworkClient(runtime.http, url("network")) if "network" in have else (
+        FakeNetworkClient())
+    if isinstance(network, FakeNetworkClient):
         network.add_network("private", "10.0.0.0/26", shared=True)
     return Remotes(
-        images=RestImageAPI(runtime.http, url("image")) if "image" in have else FakeImageAPI(
+        images=ImageClient(runtime.http, url("image")) if "image" in have else FakeImageClient(
             [{"id": CIRROS_ID, "name": "cirros", "status": "active", "size": 21430272,
               "disk_format": "qcow2", "container_format": "bare"}]),
         network=network,
-        volumes=RestVolumeAPI(runtime.http, url("volume")) if "volume" in have else (
-            FakeVolumeAPI()),
+        volumes=VolumeClient(runtime.http, url("volume")) if "volume" in have else (
+            FakeVolumeClient()),
         placement=RestPlacementAPI(runtime.http, url("placement"), lambda: service_token(
             runtime)) if "placement" in have else FakePlacement())
 
