@@ -93,6 +93,9 @@ class HostStates:
         self.hosts: dict[str, HostState] = {}
         self.order: list[HostState] = []  # in arrival order: what selection walks
         self._zones: dict[str, list[HostState]] | None = None  # zone -> its hosts
+        # What selection learnt: for a request's resources, the hosts too small for
+        # them and why (filter, reason). Only freed room or a new size forgets it.
+        self.too_small: dict[tuple, dict[str, tuple[str, str]]] = {}
         self.where: dict[str, str] = {}  # instance id -> host
         self._aggregates: list[tuple[Aggregate, list[str]]] = []
 
@@ -109,6 +112,8 @@ class HostStates:
             state.aggregates = [a for a, hosts in self._aggregates if r.host in hosts]
             self.order.append(state)
             self._zones = None
+        if (state.vcpus, state.memory_mb, state.disk_gb) != (r.vcpus, r.memory_mb, r.disk_gb):
+            self._roomier(r.host)
         state.vcpus, state.memory_mb, state.disk_gb = r.vcpus, r.memory_mb, r.disk_gb
         state.hypervisor_type, state.cpu_arch = r.hypervisor_type, r.cpu_arch
         state.seen_at, state.disabled = r.seen_at, r.disabled
@@ -131,7 +136,12 @@ class HostStates:
         host = self.where.pop(instance_id, None)
         if host is not None and host in self.hosts:
             self.hosts[host].discard(instance_id)
+            self._roomier(host)
         return host
+
+    def _roomier(self, host: str) -> None:
+        for small in self.too_small.values():
+            small.pop(host, None)
 
     def build_result(self, host: str, ok: bool) -> None:
         state = self.hosts.get(host)

@@ -17,6 +17,11 @@ with its percentage of nodes to score, in three steps:
    about `enough` of them, not 10,000.
 3. Weigh only those that passed, best first.
 
+A host too small for a request's resources is remembered as such (per
+resources, with the filter and reason) until room is freed on it or its size
+changes, so a nearly full cloud costs a dictionary lookup per full host
+rather than a run of the filters.
+
 A miss is never a sampling artefact: when fewer than `enough` hosts pass,
 the walk has gone over every host, so "No valid host" counts what each
 filter removed over all of them; when every sampled host's claim is refused
@@ -35,6 +40,8 @@ from pocketstack.compute.scheduler.filters import Filter
 from pocketstack.compute.scheduler.host_state import HostState, HostStates
 from pocketstack.compute.scheduler.messages import RequestSpec
 from pocketstack.compute.scheduler.weighers import Weigher, rank
+
+SIZE_FILTERS = {"ram", "vcpu", "disk"}  # their verdicts hold until the host has more room
 
 
 class NoValidHost(Exception):
@@ -88,16 +95,25 @@ class Selector:
         enough = self.enough or n
         passed: list[HostState] = []
         seen = 0
+        small = self.states.too_small.setdefault(tuple(sorted(spec.resources().items())), {})
         for i in chain(range(start, n), range(start)):
             seen += 1
             host = pool[i]
             if host.host in exclude:
                 continue
+            known = small.get(host.host)
+            if known is not None:  # too small for this last time, and nothing freed since
+                removed[known[0]] += 1
+                examples.setdefault(known[0], known[1])
+                continue
             for flt in active:
                 verdict = flt.check(spec, host)
                 if not verdict.passed:
                     removed[flt.name] += 1
-                    examples.setdefault(flt.name, f"{host.host}: {verdict.reason}")
+                    why = f"{host.host}: {verdict.reason}"
+                    examples.setdefault(flt.name, why)
+                    if flt.name in SIZE_FILTERS:
+                        small[host.host] = (flt.name, why)
                     break
             else:
                 passed.append(host)

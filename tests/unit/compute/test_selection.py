@@ -91,3 +91,22 @@ async def test_refused_claims_in_the_sample_fall_back_to_the_other_hosts(tmp_pat
         assert "placement refused the claim on 2" in failed["fault"]["message"]
     finally:
         await stop_env(env)
+
+
+def test_hosts_too_small_are_remembered_until_room_is_freed():
+    s = states(*[f"h{i}" for i in range(200)])
+    for i in range(200):
+        s.placed(f"i{i}", f"h{i}", {"MEMORY_MB": 4000})
+    sel = selector(s, enough=5)
+    with pytest.raises(NoValidHost) as first:
+        sel.select(spec(ram=512))
+    assert len(s.too_small[(("DISK_GB", 1), ("MEMORY_MB", 512), ("VCPU", 1))]) == 200
+    with pytest.raises(NoValidHost) as again:  # from the memory, with the same account
+        sel.select(spec(ram=512))
+    assert str(again.value) == str(first.value)
+    assert "ram removed 200 (e.g. h0: 96 MB RAM free, 512 MB needed)" in str(again.value)
+    s.removed("i123")
+    assert [h.host for h in sel.select(spec(ram=512))] == ["h123"]
+    s.update(HostReport(host="h7", node="h7", provider_id="rp-h7", vcpus=4, memory_mb=8192,
+                        disk_gb=100, hypervisor_type="fake"))
+    assert sorted(h.host for h in sel.select(spec(ram=512))) == ["h123", "h7"]
