@@ -14,6 +14,8 @@ from pocketstack.core.db import Database
 from pocketstack.core.policy import Enforcer
 from pocketstack.core.rpc import Target
 from pocketstack.core.web import neutron_errors
+from pocketstack.metadata import signature
+from pocketstack.metadata.proxy import MetadataProxy
 from pocketstack.network import api, policies
 from pocketstack.network.agent.linuxbridge.agent import LinuxBridgeAgent, agent_id_for
 from pocketstack.network.agent.messages import SERVER_TOPIC, AgentClient
@@ -41,8 +43,11 @@ def make_notifier(kind: str, svc: NetworkService, runtime: Runtime) -> AgentNoti
 
 
 def linuxbridge_agent(svc: NetworkService, runtime: Runtime) -> LinuxBridgeAgent:
-    """The agent for this host, in-process: it wires every bound port."""
+    """The agent for this host, in-process: it wires every bound port, and its
+    DHCP namespaces answer 169.254.169.254 with the metadata proxy."""
     cfg = runtime.config
+    proxy = MetadataProxy(runtime.http, runtime.url("metadata"),
+                          signature.shared_secret(cfg))
 
     async def token() -> str:
         return await runtime.validator.service_token()
@@ -51,7 +56,7 @@ def linuxbridge_agent(svc: NetworkService, runtime: Runtime) -> LinuxBridgeAgent
         svc, NetworkClient(runtime.http, runtime.url("network")), token,
         cfg.state_dir / "network-agent",
         agent_id_for(socket.gethostname(), cfg.state_dir),
-        resync_interval=cfg.network.resync_interval)
+        resync_interval=cfg.network.resync_interval, metadata=proxy)
 
 
 class NetworkUnit:

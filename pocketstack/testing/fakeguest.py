@@ -5,7 +5,7 @@ into the network's bridge. It asks for an address with busybox's udhcpc.
 
     guest = FakeGuest.create(port["id"], port["mac_address"])
     lease = guest.dhcp()            # {"ip": ..., "router": ..., "staticroutes": ...}
-    guest.configure(lease)          # address and default route from the lease
+    guest.configure(lease)          # address and routes (option 121) from the lease
     guest.ping("10.0.0.1")
     guest.delete()                  # the namespace, and with it both veth ends
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,10 +74,24 @@ class FakeGuest:
         return dict(line.split("=", 1) for line in lease.read_text().splitlines() if "=" in line)
 
     def configure(self, lease: dict[str, str]) -> None:
+        """The lease's address, then its classless static routes (option 121) or
+        else its router, as a DHCP client does."""
         prefix = ipaddress.ip_network(f"0.0.0.0/{lease['mask']}").prefixlen
         self.run("ip", "addr", "replace", f"{lease['ip']}/{prefix}", "dev", "eth0")
-        if lease.get("router"):
-            self.run("ip", "route", "replace", "default", "via", lease["router"].split()[0])
+        hops = lease.get("staticroutes", "").split()
+        routes = list(zip(hops[::2], hops[1::2], strict=True))
+        if not routes and lease.get("router"):
+            routes = [("0.0.0.0/0", lease["router"].split()[0])]
+        for dest, via in routes:
+            self.run("ip", "route", "replace", "default" if dest == "0.0.0.0/0" else dest,
+                     "via", via)
+
+    def http_get(self, url: str) -> str:
+        """A GET from inside the guest (Python's urllib; busybox wget needs NSS)."""
+        code = ("import sys, urllib.request; "
+                "sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read()"
+                ".decode())")
+        return self.run(sys.executable, "-c", code, url).stdout
 
     def ping(self, address: str) -> bool:
         return self.run("busybox", "ping", "-c1", "-W1", address, check=False).returncode == 0

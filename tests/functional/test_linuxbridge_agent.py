@@ -6,10 +6,10 @@ rebuilds what it runs, and deleting everything leaves nothing behind."""
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -76,9 +76,9 @@ def test_linuxbridge_agent_wires_a_guest(make_cloud, lb_env, tmp_path: Path):
             subnet = ok(api.post(f"{NET}/subnets", json={"subnet": {
                 "network_id": net["id"], "cidr": "192.168.77.0/24", "ip_version": 4,
                 "dns_nameservers": ["192.0.2.53"]}}))["subnet"]
-            port = ok(api.post(f"{NET}/ports", json={"port": {
-                "network_id": net["id"], "device_owner": "compute:nova",
-                "device_id": str(uuid.uuid4()), "binding:host_id": "test-host"}}))["port"]
+            port = ok(api.post(f"{NET}/ports", json={"port": {"network_id": net["id"]}}))["port"]
+            server = boot(api, port["id"])  # the fake driver: compute binds the port, no tap
+            port = wait_for(lambda: bound(api, port["id"]), what="the port bound")
             assert port["binding:vif_type"] == "bridge"
             bridge = ip.bridge_name(net["id"])
             assert port["binding:vif_details"]["bridge_name"] == bridge
@@ -101,6 +101,10 @@ def test_linuxbridge_agent_wires_a_guest(make_cloud, lb_env, tmp_path: Path):
             assert lease["dns"].split() == ["192.0.2.53"]
             assert f"169.254.169.254/32 {dhcp_ip}" in lease["staticroutes"]
             guest.configure(lease)
+
+            # The metadata proxy answers in the DHCP namespace, for this server.
+            meta = guest.http_get("http://169.254.169.254/openstack/latest/meta_data.json")
+            assert json.loads(meta)["uuid"] == server["id"]
 
             # Security groups: the default group lets in only its members...
             dhcp_ns = ip.dhcp_namespace(net["id"])
@@ -145,12 +149,13 @@ def test_linuxbridge_agent_wires_a_guest(make_cloud, lb_env, tmp_path: Path):
             # Removing the rule closes the door again.
             ok(api.delete(f"{NET}/security-group-rules/{rule['id']}"))
             wait_for(lambda: not host_ping(fixed, dhcp_ns), what="ICMP refused again")
+            ok(api.delete(f"/compute/v2.1/servers/{server['id']}"))
+            wait_for(lambda: api.get(f"/compute/v2.1/servers/{server['id']}").status_code == 404,
+                     what="the server deleted")
             delete_everything(api)
-        wait_for(lambda: not any(ip.link_exists(ip.bridge_name(n))
-                                 for n in registry.load(agent_id).networks + [net["id"]]),
-                 what="no bridge left")
-        record = registry.load(agent_id)
-        assert record.networks == [] and record.dhcp == [] and record.routers == []
+        wait_for(lambda: registry.load(agent_id) == registry.Record(agent_id, cloud.proc.pid),
+                 what="the agent's record emptied")
+        assert not ip.link_exists(ip.bridge_name(net["id"]))
         assert not ip.netns_exists(dhcp_ns)
         assert not ip.netns_exists(ip.router_namespace(router["id"]))
         assert not any(c in iptables_rules() for c in firewall.port_chains(port["id"]))
@@ -166,6 +171,20 @@ def test_linuxbridge_agent_wires_a_guest(make_cloud, lb_env, tmp_path: Path):
         asyncio.run(registry.reap_stale(""))
     assert registry.load(agent_id) is None
     assert firewall.agent_chain(agent_id) not in iptables_rules()
+
+
+def boot(api: httpx.Client, port_id: str) -> dict[str, Any]:
+    image = ok(api.get("/image/v2/images", params={"name": "cirros"}))["images"][0]
+    flavor = next(f for f in ok(api.get("/compute/v2.1/flavors"))["flavors"]
+                  if f["name"] == "m1.nano")
+    return ok(api.post("/compute/v2.1/servers", json={"server": {
+        "name": "lb-guest", "imageRef": image["id"], "flavorRef": flavor["id"],
+        "networks": [{"port": port_id}]}}))["server"]
+
+
+def bound(api: httpx.Client, port_id: str) -> dict[str, Any] | None:
+    port = ok(api.get(f"{NET}/ports/{port_id}"))["port"]
+    return port if port["binding:host_id"] else None
 
 
 def delete_everything(api: httpx.Client) -> None:
