@@ -28,12 +28,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from pocketstack.core import exceptions as exc
 from pocketstack.core.context import RequestContext
 from pocketstack.network.agent.linuxbridge import ip, registry, router
 from pocketstack.network.agent.linuxbridge.dhcp import DhcpServer, MetadataServer
 from pocketstack.network.agent.linuxbridge.firewall import Firewall
 from pocketstack.network.agent.linuxbridge.topology import (
     DHCP_OWNER,
+    Bridge,
     Listing,
     Topology,
     build,
@@ -71,6 +73,7 @@ class LinuxBridgeAgent:
         self.kick = asyncio.Event()
         self.task: asyncio.Task | None = None
         self.passes = 0
+        self.failed: list[tuple[dict[str, Any], str]] = []
 
     def vif_details_for(self, network_id: str) -> dict[str, Any]:
         return dict(self.vif_details, bridge_name=ip.bridge_name(network_id))
@@ -142,33 +145,40 @@ class LinuxBridgeAgent:
         """Create, extend or delete this agent's DHCP ports; whether any changed."""
         ctx = RequestContext.admin(user_name="network-agent", auth_token=await self.token())
         changed = False
-        for net_id, (project, subnet_ids) in top.dhcp_wanted.items():
-            port = top.dhcp_ports.get(net_id)
-            if port is None:
-                await self.client.create_port(
-                    ctx, net_id, device_id=self.dhcp_device_id + net_id,
-                    device_owner=DHCP_OWNER, project_id=project,
-                    fixed_ips=[{"subnet_id": s} for s in subnet_ids])
-                changed = True
-                continue
-            have = {f["subnet_id"] for f in port["fixed_ips"]}
-            if set(subnet_ids) - have:
-                await self.client.update_port(ctx, port["id"], fixed_ips=port["fixed_ips"] + [
-                    {"subnet_id": s} for s in subnet_ids if s not in have])
-                changed = True
-        for net_id, port in top.dhcp_ports.items():
-            if net_id not in top.dhcp_wanted:
-                await self.client.delete_port(ctx, port["id"])
-                changed = True
+        for net_id in set(top.dhcp_wanted) | set(top.dhcp_ports):
+            try:
+                changed |= await self._dhcp_port(ctx, net_id, top.dhcp_wanted.get(net_id),
+                                                 top.dhcp_ports.get(net_id))
+            except exc.PocketstackError as e:  # an exhausted subnet, a quota: next pass
+                log.warning("linuxbridge agent: DHCP port on network %s: %s", net_id, e)
         return changed
+
+    async def _dhcp_port(self, ctx: RequestContext, net_id: str,
+                         wanted: tuple[str, tuple[str, ...]] | None,
+                         port: dict[str, Any] | None) -> bool:
+        if wanted is None:
+            await self.client.delete_port(ctx, port["id"])  # type: ignore[index]
+            return True
+        project, subnet_ids = wanted
+        if port is None:
+            await self.client.create_port(
+                ctx, net_id, device_id=self.dhcp_device_id + net_id, device_owner=DHCP_OWNER,
+                project_id=project, fixed_ips=[{"subnet_id": s} for s in subnet_ids])
+            return True
+        have = {f["subnet_id"] for f in port["fixed_ips"]}
+        if not set(subnet_ids) - have:
+            return False
+        await self.client.update_port(ctx, port["id"], fixed_ips=port["fixed_ips"] + [
+            {"subnet_id": s} for s in subnet_ids if s not in have])
+        return True
 
     async def apply(self, top: Topology) -> None:
         old, adopted = self.applied, self.adopted
         old_bridges = set(old.bridges)
+        self.failed = []
         for net_id, bridge in top.bridges.items():
             if old.bridges.get(net_id) != bridge:
-                await ip.ensure_bridge(ip.bridge_name(net_id), bridge.mtu or None)
-                await ip.set_addresses(ip.bridge_name(net_id), list(bridge.host_cidrs))
+                await self._attempt(top.bridges, net_id, self._bridge(net_id, bridge))
         self.applied.bridges = dict(top.bridges)
         self._record(top)
         await self._apply_dhcp(old, top)
@@ -177,6 +187,8 @@ class LinuxBridgeAgent:
         for net_id in old_bridges | set(adopted.networks):
             if net_id not in top.bridges:
                 await ip.delete_link(ip.bridge_name(net_id))
+        for items, key in self.failed:  # not applied: the next pass tries again
+            items.pop(key, None)
         self.applied = top
         self.adopted = registry.Record(self.agent_id)
         self._record(top)
@@ -185,15 +197,31 @@ class LinuxBridgeAgent:
         keep = set(top.ports) | {d.port_id for d in top.dhcp.values()} | legs
         self.reported = {p: s for p, s in self.reported.items() if p in keep}
 
+    @staticmethod
+    async def _bridge(net_id: str, bridge: Bridge) -> None:
+        await ip.ensure_bridge(ip.bridge_name(net_id), bridge.mtu or None)
+        await ip.set_addresses(ip.bridge_name(net_id), list(bridge.host_cidrs))
+
+    async def _attempt(self, items: dict[str, Any], key: str, work: Awaitable[None]) -> bool:
+        """Run one item's work; a failure is logged and the item retried next pass."""
+        try:
+            await work
+        except Exception:  # noqa: BLE001 - one network or router never stops the others
+            log.exception("linuxbridge agent: applying %s failed", key)
+            self.failed.append((items, key))
+            return False
+        return True
+
     async def _apply_dhcp(self, old: Topology, top: Topology) -> None:
         for net_id, spec in top.dhcp.items():
             server = self.servers.get(net_id)
             if server is None:
                 server = self.servers[net_id] = DhcpServer(
                     net_id, self.workdir / "dhcp" / net_id, self.metadata)
-            if old.dhcp.get(net_id) != spec or server.dnsmasq is None:
-                await server.apply(spec)
-                await self._report(spec.port_id, "ACTIVE")
+            if old.dhcp.get(net_id) != spec or server.dnsmasq is None \
+                    or server.dnsmasq.pid is None:
+                if await self._attempt(top.dhcp, net_id, server.apply(spec)):
+                    await self._report(spec.port_id, "ACTIVE")
         for net_id in set(old.dhcp) | set(self.adopted.dhcp) | set(self.servers):
             if net_id not in top.dhcp:
                 server = self.servers.pop(net_id, None) or DhcpServer(net_id, Path(), None)
@@ -202,8 +230,8 @@ class LinuxBridgeAgent:
     async def _apply_routers(self, old: Topology, top: Topology) -> None:
         mtus = {n: b.mtu for n, b in top.bridges.items() if b.mtu}
         for router_id, spec in top.routers.items():
-            if old.routers.get(router_id) != spec:
-                await router.apply(spec, mtus)
+            if old.routers.get(router_id) != spec \
+                    and await self._attempt(top.routers, router_id, router.apply(spec, mtus)):
                 for leg in spec.interfaces + ((spec.gateway,) if spec.gateway else ()):
                     await self._report(leg.port_id, "ACTIVE")
         for router_id in set(old.routers) | set(self.adopted.routers):
