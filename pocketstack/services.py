@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from starlette.types import ASGIApp
 
 if TYPE_CHECKING:
+    from pocketstack.config import Config
     from pocketstack.runtime import BootstrapInfo, Runtime
 
 
@@ -67,3 +68,8 @@ def by_name(name: str) -> ServiceSpec:
         if spec.name == name:
             return spec
     raise KeyError(f"unknown service {name!r}; known: {', '.join(s.name for s in SERVICES)}")
+
+
+def api_root(cfg: Config, spec: ServiceSpec) -> str:
+    """Where a service's API root is: `service_urls` (scaled out), else base URL + prefix."""
+    return (cfg.service_urls.get(spec.name) or cfg.base_url + spec.prefix).rstrip("/")

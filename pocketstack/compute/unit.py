@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from starlette.responses import JSONResponse
 
 from pocketstack.compute import virt
 from pocketstack.compute.agent.manager import ComputeAgent
@@ -26,10 +29,11 @@ from pocketstack.compute.remote.volume import FakeVolumeAPI, RestVolumeAPI
 from pocketstack.compute.scheduler.host_state import HostStates
 from pocketstack.compute.scheduler.manager import SchedulerManager
 from pocketstack.compute.store import Store
+from pocketstack.core.context import RequestContext
 from pocketstack.core.db import Database
 from pocketstack.core.policy import Enforcer
 from pocketstack.core.runner import PeriodicTask, ServiceRunner
-from pocketstack.core.tracing import OtlpExporter, SpanBuffer, Tracer
+from pocketstack.core.tracing import OtlpExporter, Span, SpanBuffer, Tracer
 from pocketstack.runtime import BootstrapInfo, Runtime
 from pocketstack.services import SERVICES
 
@@ -87,7 +91,9 @@ class ComputeUnit:
         cfg = self.runtime.config
         self.db = Database(cfg.database_for("compute"), MIGRATIONS)
         self.store = Store(self.db, down_time=cfg.rpc.service_down_time)
-        writers = [self.store.save_spans]
+        # A compute host without the database hands its spans to the conductor.
+        writers = [self.store.save_spans if set(cfg.compute.roles) - {"agent"}
+                   else self._spans_to_conductor]
         if cfg.tracing.otlp_url:
             writers.append(OtlpExporter(cfg.tracing.otlp_url))
         self.spans = SpanBuffer(writers, cfg.tracing.flush_interval)
@@ -97,6 +103,10 @@ class ComputeUnit:
             self.remotes.network, self.remotes.volumes, self.remotes.placement,
             self.service_up)
         self.app_inner, self.app = build_app(self.api, self._validate, self.api.tracer)
+
+    async def _spans_to_conductor(self, spans: list[Span]) -> None:
+        await ConductorClient(self.runtime.rpc).save_spans(
+            RequestContext.admin(), [dataclasses.asdict(s) for s in spans])
 
     async def _validate(self, token: str) -> Any:
         return await self.runtime.validator.validate(token)
@@ -108,12 +118,19 @@ class ComputeUnit:
         return [socket.gethostname()]
 
     async def start(self) -> None:
-        await self.db.start()
+        roles = set(self.runtime.config.compute.roles)
+        if roles - {"agent"}:  # only the agents do without the database
+            await self.db.start()
+        else:
+            self.app = _not_here
         self.tasks.append(asyncio.create_task(self.spans.run()))
-        await self._start_scheduler()
-        await self._start_conductor()
-        for host in self.hosts():
-            await self._start_agent(host)
+        if "scheduler" in roles:
+            await self._start_scheduler()
+        if "conductor" in roles:
+            await self._start_conductor()
+        if "agent" in roles:
+            for host in self.hosts():
+                await self._start_agent(host)
 
     def _runner(self, binary: str, host: str, topic: str, manager: object,
                 periodic: list[PeriodicTask], records: bool = True) -> ServiceRunner:
@@ -185,7 +202,17 @@ class ComputeUnit:
         await self.db.close()
 
     async def bootstrap(self, info: BootstrapInfo) -> None:
-        await self.api.flavors.create_defaults()
+        if "api" in self.runtime.config.compute.roles:
+            await self.api.flavors.create_defaults()
+
+
+async def _not_here(scope: Any, receive: Any, send: Any) -> None:
+    """The API of a process running only compute agents."""
+    if scope["type"] != "http":
+        return
+    await JSONResponse({"itemNotFound": {"code": 404, "message": "this process runs compute "
+                                         "agents only; the compute API is elsewhere"}},
+                       status_code=404)(scope, receive, send)
 
 
 async def build(runtime: Runtime, remotes: Remotes | None = None) -> ComputeUnit:

@@ -20,7 +20,7 @@ from pocketstack.compute.store import Store, now
 from pocketstack.config import ComputeConfig
 from pocketstack.core.context import RequestContext
 from pocketstack.core.rpc import RPC
-from pocketstack.core.tracing import Tracer
+from pocketstack.core.tracing import Span, Tracer
 
 log = logging.getLogger(__name__)
 BUILD_EVENT = "compute__do_build_and_run_instance"
@@ -162,6 +162,9 @@ class ConductorManager:
             await records.register(report.host, "nova-compute", "compute")
         await self.store.save_node(report)
         await self.scheduler.update_host(ctxt, report)
+
+    async def save_spans(self, ctxt: RequestContext, spans: list[dict[str, Any]]) -> None:
+        await self.store.save_spans([Span(**s) for s in spans])
 
     async def sync_power_states(self, ctxt: RequestContext, host: str,
                                 states: dict[str, int]) -> None:
