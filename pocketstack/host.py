@@ -49,6 +49,7 @@ class ServiceHost:
     bootstrap: BootstrapInfo | None = None
     first_start: bool = False
     runtime: Runtime | None = None
+    split: LocalFirstTransport | None = None  # when some services are elsewhere
 
     def __post_init__(self) -> None:
         known = {s.name for s in SERVICES}
@@ -67,8 +68,7 @@ class ServiceHost:
         self.router.routes.append(Route("/", self._index))
         transport: httpx.AsyncBaseTransport = StreamingASGITransport(self.router)
         if len(self.specs) < len(SERVICES):
-            transport = LocalFirstTransport(
-                self.router, [api_root(self.config, s) for s in self.specs])
+            transport = self.split = LocalFirstTransport(self.router)
         http = httpx.AsyncClient(transport=transport, base_url=self.config.base_url,
                                  timeout=60.0)
         runtime = self.runtime = Runtime(self.config, http)
@@ -117,10 +117,14 @@ class ServiceHost:
         unit = await spec.create(runtime)
         await unit.start()
         log.info("%s started in %.2fs", spec.name, time.monotonic() - began)
+        self.units.append((spec, unit))
+        if unit.app is None:  # e.g. compute hosts: agents only, the API is elsewhere
+            return unit
         # The bare prefix ("/identity") is the service's root, as "/identity/" is.
         self.router.routes.append(Route(spec.prefix, endpoint=_AtRoot(unit.app, spec.prefix)))
         self.router.routes.append(Mount(spec.prefix, app=unit.app))
-        self.units.append((spec, unit))
+        if self.split is not None:
+            self.split.roots.append(api_root(self.config, spec) + "/")
         return unit
 
     def bootstrap_credentials(self) -> dict[str, str]:
@@ -144,7 +148,7 @@ class ServiceHost:
             "pocketstack": {
                 "services": [
                     {"name": s.name, "type": s.service_type, "url": base + s.prefix}
-                    for s, _ in self.units
+                    for s, u in self.units if u.app is not None
                 ]
             }
         })
@@ -154,10 +158,10 @@ class LocalFirstTransport(httpx.AsyncBaseTransport):
     """Requests under a root this process serves stay in-process (streaming);
     the others go over the network."""
 
-    def __init__(self, app: ASGIApp, local_roots: list[str]):
+    def __init__(self, app: ASGIApp):
         self.local = StreamingASGITransport(app)
         self.network = httpx.AsyncHTTPTransport()
-        self.roots = [r.rstrip("/") + "/" for r in local_roots]
+        self.roots: list[str] = []  # "http://host:port/prefix/" of the local APIs
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = str(request.url)

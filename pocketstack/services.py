@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class ServiceUnit(Protocol):
     """One running service: its REST app and its life cycle."""
 
-    app: ASGIApp
+    app: ASGIApp | None  # None once started: this process serves no API for it
 
     async def start(self) -> None:
         """Open the database (running migrations), start RPC servers and tasks."""

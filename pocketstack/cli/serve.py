@@ -72,5 +72,6 @@ def _started(host, cfg: configuration.Config, took: float) -> None:  # noqa: ANN
         from pocketstack.cli.up import write_clouds_yaml
 
         write_clouds_yaml(host, cfg)
-    names = ", ".join(f"{spec.name} ({spec.prefix})" for spec, _ in host.units)
+    names = ", ".join(f"{spec.name} ({spec.prefix if unit.app is not None else 'no API'})"
+                      for spec, unit in host.units)
     print(f"pocketstack serving {names} at {cfg.base_url} in {took:.2f}s", flush=True)

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from starlette.responses import JSONResponse
-
 from pocketstack.compute import virt
 from pocketstack.compute.agent.manager import ComputeAgent
 from pocketstack.compute.api.app import build_app
@@ -122,7 +120,7 @@ class ComputeUnit:
         if roles - {"agent"}:  # only the agents do without the database
             await self.db.start()
         else:
-            self.app = _not_here
+            self.app = None
         self.tasks.append(asyncio.create_task(self.spans.run()))
         if "scheduler" in roles:
             await self._start_scheduler()
@@ -204,15 +202,6 @@ class ComputeUnit:
     async def bootstrap(self, info: BootstrapInfo) -> None:
         if "api" in self.runtime.config.compute.roles:
             await self.api.flavors.create_defaults()
-
-
-async def _not_here(scope: Any, receive: Any, send: Any) -> None:
-    """The API of a process running only compute agents."""
-    if scope["type"] != "http":
-        return
-    await JSONResponse({"itemNotFound": {"code": 404, "message": "this process runs compute "
-                                         "agents only; the compute API is elsewhere"}},
-                       status_code=404)(scope, receive, send)
 
 
 async def build(runtime: Runtime, remotes: Remotes | None = None) -> ComputeUnit:

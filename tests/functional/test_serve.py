@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 from pocketstack.testing.rabbitmq import RabbitBroker
@@ -79,10 +80,11 @@ def test_compute_hosts_on_their_own_reach_the_conductor_over_rabbitmq(make_cloud
            "POCKETSTACK_TRANSPORT_URL": broker.url}
     control = make_cloud(env=env, port=ports[0], command=(
         "serve", *CONTROL, "compute", "--compute-roles", "api,scheduler,conductor"))
-    make_cloud(env=dict(env, POCKETSTACK_AUTH_SERVICE_PASSWORD=_service_password(control)),
-               port=ports[1], command=("serve", "compute", "--compute-roles", "agent",
-                                       "--fake-hosts", "2"),
-               identity_url=control.identity_url)
+    hosts = make_cloud(env=dict(env, POCKETSTACK_AUTH_SERVICE_PASSWORD=_service_password(
+        control)), port=ports[1], command=("serve", "compute", "--compute-roles", "agent",
+                                           "--fake-hosts", "2"),
+        identity_url=control.identity_url)
+    assert httpx.get(hosts.base_url + "/compute/v2.1").status_code == 404  # no API there
 
     services = control.openstack("compute", "service", "list", "--service", "nova-compute",
                                  cloud="pocketstack-admin")
