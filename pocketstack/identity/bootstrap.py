@@ -69,7 +69,7 @@ async def ensure_defaults(ident: Identity, passwords: dict[str, str],
 
 
 def _entries(specs: list[ServiceSpec], cfg: Config):  # noqa: ANN202
-    for spec in specs:
+    for spec in (s for s in specs if s.in_catalog):
         url = api_root(cfg, spec) + spec.endpoint_suffix
         for service_type in (spec.service_type, *spec.aliases):
             yield spec, service_type, url
