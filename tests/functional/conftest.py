@@ -295,5 +295,5 @@ def make_cloud(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
         return c.start()
 
     yield make
-    for c in started:
+    for c in reversed(started):  # the later ones may depend on the earlier
         c.stop()

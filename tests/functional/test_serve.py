@@ -74,7 +74,8 @@ def broker(tmp_path_factory):
 
 
 @pytest.mark.rabbit
-def test_compute_hosts_on_their_own_reach_the_conductor_over_rabbitmq(make_cloud, broker):
+def test_compute_hosts_on_their_own_reach_the_conductor_over_rabbitmq(broker, make_cloud):
+    # broker first: it is torn down after the clouds that use it
     ports = free_port(), free_port()
     env = {"POCKETSTACK_SERVICE_URLS": _locations(ports[0], ports[0]),
            "POCKETSTACK_TRANSPORT_URL": broker.url}
