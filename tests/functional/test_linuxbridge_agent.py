@@ -59,7 +59,7 @@ def iptables_rules() -> str:
 def lb_env() -> dict[str, str]:
     public = f"100.{random.randint(64, 127)}.{random.randint(0, 255)}.0/24"
     return {"POCKETSTACK_NETWORK_AGENT": "linuxbridge",
-            "POCKETSTACK_NETWORK_RESYNC_INTERVAL": "1",
+            "POCKETSTACK_NETWORK_RESYNC_INTERVAL": "60",
             "POCKETSTACK_NETWORK_PUBLIC_CIDR": public}
 
 

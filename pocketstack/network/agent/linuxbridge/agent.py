@@ -5,9 +5,10 @@ subnets, ports, security groups, routers and floating IPs (as admin, with
 the service token), builds the wanted `Topology`, and applies what differs
 from what it applied last: bridges, DHCP servers, routers, the firewall.
 Passes run when the server notifies a change (port bound or removed, network
-changed), every `resync_interval` seconds (routers, floating IPs and
-security groups are picked up that way), and at start, which is how a
-restarted agent rebuilds its state. Between passes a cheap scan of the
+changed, routers, floating IPs, security groups or ports changed), every
+`resync_interval` seconds (what changed without a notice: an internal
+change, a lost RPC cast), and at start, which is how a restarted agent
+rebuilds its state. Between passes a cheap scan of the
 bound ports' taps plugs a bare tap into its bridge and reports the port
 ACTIVE when its tap exists, DOWN when it went away.
 
@@ -87,6 +88,9 @@ class LinuxBridgeAgent:
         self.kick.set()
 
     async def network_changed(self, ctx: RequestContext, network_id: str) -> None:
+        self.kick.set()
+
+    async def resources_changed(self, ctx: RequestContext, collection: str) -> None:
         self.kick.set()
 
     # -- life cycle -------------------------------------------------------------
