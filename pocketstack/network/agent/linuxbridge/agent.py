@@ -60,7 +60,7 @@ class LinuxBridgeAgent:
 
     def __init__(self, sink: StatusSink, client: NetworkClient,
                  token: Callable[[], Awaitable[str]], workdir: Path, agent_id: str,
-                 hosts: set[str] | None = None, resync_interval: float = 5.0,
+                 hosts: set[str] | None = None, resync_interval: float = 10.0,
                  metadata: MetadataServer | None = None):
         self.sink, self.client, self.token = sink, client, token
         self.workdir, self.agent_id, self.hosts = workdir, agent_id, hosts
