@@ -247,8 +247,9 @@ class LinuxBridgeAgent:
         before = [p.filter for p in old.ports.values() if p.filter is not None]
         had = {f.port_id for f in before} | set(self.adopted.ports)
         gone = sorted(had - {f.port_id for f in filters})
-        if filters != before or gone:
-            await self.firewall.apply(filters, gone)
+        gone_groups = sorted((set(old.members) | set(self.adopted.groups)) - set(top.members))
+        if filters != before or top.members != old.members or gone or gone_groups:
+            await self.firewall.apply(filters, top.members, gone, gone_groups)
 
     def _record(self, top: Topology) -> None:
         a = self.adopted
@@ -260,6 +261,7 @@ class LinuxBridgeAgent:
             ports=sorted({p for p, b in top.ports.items() if b.filter is not None}
                          | {p for p, b in self.applied.ports.items() if b.filter is not None}
                          | set(a.ports)),
+            groups=sorted(set(top.members) | set(self.applied.members) | set(a.groups)),
         ).save()
 
     # -- port status ------------------------------------------------------------
