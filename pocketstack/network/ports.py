@@ -371,7 +371,7 @@ class Ports(Resource):
         row.host_id = host
         row.vif_type = self.svc.notifier.vif_type
         row.vif_details = dict(self.svc.notifier.vif_details)
-        row.status = "DOWN"
+        row.status = "ACTIVE" if self.svc.notifier.binds_active else "DOWN"
         return PortBinding(port_id=row.id, host=host, network_id=row.network_id,
                            mac_address=row.mac_address, device_id=row.device_id)
 
