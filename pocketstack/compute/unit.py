@@ -19,6 +19,7 @@ from pocketstack.compute.api.policy import RULES
 from pocketstack.compute.api.service import ComputeAPI
 from pocketstack.compute.conductor.manager import ConductorManager
 from pocketstack.compute.conductor.messages import ConductorClient
+from pocketstack.compute.fleet import FakeFleet
 from pocketstack.compute.remote.placement import FakePlacement, RestPlacementAPI
 from pocketstack.compute.scheduler.host_state import HostStates
 from pocketstack.compute.scheduler.manager import SchedulerManager
@@ -85,6 +86,7 @@ class ComputeUnit:
     agents: dict[str, ComputeAgent] = field(default_factory=dict)
     runners: list[ServiceRunner] = field(default_factory=list)
     tasks: list[asyncio.Task] = field(default_factory=list)
+    fleet: FakeFleet | None = None
 
     def __post_init__(self) -> None:
         cfg = self.runtime.config
@@ -115,8 +117,16 @@ class ComputeUnit:
         self.tasks.append(asyncio.create_task(self.spans.run()))
         await self._start_scheduler()
         await self._start_conductor()
+        fake = self.runtime.config.compute.driver == "fake"
         for host in self.hosts():
-            await self._start_agent(host)
+            await self._start_agent(host, own_timers=not fake)
+        if fake:  # one timer for every fake host of this process
+            cfg = self.runtime.config
+            self.fleet = FakeFleet(list(self.agents.values()), ConductorClient(self.runtime.rpc),
+                                   self.remotes.placement,
+                                   report_interval=cfg.rpc.report_interval,
+                                   power_sync_interval=cfg.compute.power_sync_interval)
+            await self.fleet.start()
 
     def _runner(self, binary: str, host: str, topic: str, manager: object,
                 periodic: list[PeriodicTask], records: bool = True) -> ServiceRunner:
@@ -151,7 +161,7 @@ class ComputeUnit:
         await self._runner("nova-conductor", socket.gethostname(), "conductor", conductor, [
             PeriodicTask("build_timeouts", conductor._check_build_timeouts, interval)]).start()
 
-    async def _start_agent(self, host: str) -> None:
+    async def _start_agent(self, host: str, own_timers: bool = True) -> None:
         cfg = self.runtime.config
         c = cfg.compute
         ratios = {"VCPU": c.cpu_allocation_ratio, "MEMORY_MB": c.ram_allocation_ratio,
@@ -161,6 +171,10 @@ class ComputeUnit:
                              self.remotes.placement, Tracer("compute-agent", self.spans.add),
                              ratios)
         self.agents[host] = agent
+        if not own_timers:  # the fleet reports it
+            await self._runner("nova-compute", host, "compute", agent, [],
+                               records=False).start()
+            return
         await agent._start()
         # An agent never touches the database: its heartbeat goes through the conductor.
         await self._runner("nova-compute", host, "compute", agent, [
@@ -174,6 +188,8 @@ class ComputeUnit:
                                                                  binary="nova-compute"))
 
     async def stop(self) -> None:
+        if self.fleet is not None:
+            await self.fleet.stop()
         for runner in reversed(self.runners):
             try:
                 await asyncio.wait_for(runner.stop(), STOP_TIMEOUT)

@@ -12,7 +12,7 @@ from typing import Any
 from pocketstack.compute.agent import build, network, volumes
 from pocketstack.compute.agent.messages import BuildRequest
 from pocketstack.compute.conductor.messages import Bdm, ConductorClient, NetworkRequest
-from pocketstack.compute.remote.placement import PlacementAPI, provider_uuid
+from pocketstack.compute.remote.placement import PlacementAPI, host_inventory, provider_uuid
 from pocketstack.compute.scheduler.messages import HostReport
 from pocketstack.compute.virt.driver import (
     CanAttachInterface,
@@ -182,12 +182,8 @@ class ComputeAgent:
 
     async def _report_to_placement(self, report: HostReport) -> None:
         await self.placement.ensure_provider(self.host, self.provider_id)
-        inventory = {
-            rc: {"total": total, "reserved": 0, "min_unit": 1, "max_unit": total,
-                 "step_size": 1, "allocation_ratio": self.ratios[rc]}
-            for rc, total in (("VCPU", report.vcpus), ("MEMORY_MB", report.memory_mb),
-                              ("DISK_GB", report.disk_gb))}
-        await self.placement.set_inventory(self.provider_id, inventory)
+        await self.placement.set_inventory(self.provider_id,
+                                           host_inventory(report, self.ratios))
 
     async def _heartbeat(self, ctxt: RequestContext) -> None:
         await self.conductor.report_host(ctxt, await self._report())

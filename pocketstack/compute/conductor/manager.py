@@ -165,6 +165,15 @@ class ConductorManager:
         await self.store.save_node(report)
         await self.scheduler.update_host(ctxt, report)
 
+    async def report_hosts(self, ctxt: RequestContext, reports: list[HostReport],
+                           alive: list[str]) -> None:
+        """`report_host` for a process of many fake hosts: one transaction each for
+        the heartbeats and the changed compute nodes, one message to the schedulers."""
+        await self.store.records.heartbeat_many(alive, "nova-compute", "compute")
+        if reports:
+            await self.store.save_nodes(reports)
+        await self.scheduler.update_hosts(ctxt, reports, alive)
+
     async def sync_power_states(self, ctxt: RequestContext, host: str,
                                 states: dict[str, int]) -> None:
         """The driver is the truth for power: record it; an ACTIVE instance found
