@@ -94,6 +94,12 @@ class NetworkClient:
 
     # -- networks and subnets ------------------------------------------------------
 
+    async def list_all(self, ctx: RequestContext, collection: str,
+                       **filters: Any) -> list[dict[str, Any]]:
+        """Any collection by its URL name ("security-groups", "routers", ...)."""
+        body = await self._request(ctx, "GET", f"/{collection}", params=filters)
+        return body[collection.replace("-", "_")]
+
     async def get_network(self, ctx: RequestContext, network_id: str) -> dict[str, Any]:
         return (await self._request(ctx, "GET", f"/networks/{network_id}"))["network"]
 

@@ -370,8 +370,8 @@ class Ports(Resource):
     def _bind(self, row: Port, host: str) -> PortBinding:
         row.host_id = host
         row.vif_type = self.svc.notifier.vif_type
-        row.vif_details = dict(self.svc.notifier.vif_details)
-        row.status = "ACTIVE" if self.svc.notifier.binds_active else "DOWN"
+        row.vif_details = self.svc.notifier.vif_details_for(row.network_id)
+        row.status = "ACTIVE" if getattr(self.svc.notifier, "binds_active", False) else "DOWN"
         return PortBinding(port_id=row.id, host=host, network_id=row.network_id,
                            mac_address=row.mac_address, device_id=row.device_id)
 

@@ -4,10 +4,10 @@ The server calls a notifier after the transaction that made the change has
 committed. `port_bound` and `port_removed` are fire-and-forget: an agent
 answers a bound port by reporting its status (`StatusSink.port_status`),
 which is what turns a port ACTIVE. Nothing here blocks on the host.
-`vif_type`/`vif_details` are what a port bound through these agents gets.
-A notifier whose `binds_active` is true has nothing to wire on the host (the
-noop agent): the server records such a port ACTIVE in the transaction that
-binds it, and no status report follows.
+`vif_type` and `vif_details_for(network)` are what a port bound through these
+agents gets. A notifier whose (optional) `binds_active` is true has nothing to
+wire on the host (the noop agent): the server records such a port ACTIVE in
+the transaction that binds it, and no status report follows.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ class StatusSink(Protocol):
 
 class AgentNotifier(Protocol):
     vif_type: str
-    vif_details: dict[str, Any]
-    binds_active: bool
+    binds_active: bool  # optional: False when absent
+
+    def vif_details_for(self, network_id: str) -> dict[str, Any]: ...
 
     async def port_bound(self, ctx: RequestContext, binding: PortBinding) -> None: ...
 
