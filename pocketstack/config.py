@@ -115,7 +115,7 @@ class NetworkConfig(BaseModel):
                        "ACTIVE when bound; linuxbridge: in-process, bridges, DHCP, security "
                        "groups and routers on this host (root); rpc: per-host agents over "
                        "RPC (agent/rpc.py)")
-    resync_interval: float = Field(5.0, gt=0, description="linuxbridge: seconds between "
+    resync_interval: float = Field(10.0, gt=0, description="linuxbridge: seconds between "
                                    "full passes (routers, floating IPs, security groups)")
     tenant_network_type: str = Field(
         "vxlan", description="segment type of project networks: vxlan, vlan or local")
