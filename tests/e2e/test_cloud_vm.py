@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from pocketstack import testimage
+from pocketstack.compute import keypairs
 from tests.functional.conftest import Cloud
 
 BOOT_TIMEOUT = 240  # to the marker under TCG: 4-8 s quiet, 10-25 s loaded, worse when busy
@@ -133,8 +134,7 @@ def vm1(cloud: Cloud, test_image: testimage.TestImage, tmp_path_factory) -> dict
     image = cloud.openstack("image", "create", "--disk-format", "qcow2", "--container-format",
                             "bare", "--file", str(test_image.qcow2), "testvm")
     assert image["status"] == "active"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / "k")],
-                   check=True)
+    (work / "k.pub").write_text(keypairs.generate()[1] + "\n")
     cloud.openstack("keypair", "create", "--public-key", str(work / "k.pub"), "k")
     (work / "user-data").write_text(USER_DATA)
     server = cloud.openstack(
