@@ -88,6 +88,9 @@ class ComputeConfig(BaseModel):
     disk_allocation_ratio: float = Field(1.0, gt=0)
     power_sync_interval: float = Field(60.0, gt=0)
     default_availability_zone: str = "nova"
+    config_drive_format: str = Field(
+        "vfat", pattern="^(vfat|iso9660)$", description="the config drive's filesystem: "
+        "vfat (mkfs.fat + mtools) or iso9660 (Nova's default; needs xorriso or genisoimage)")
 
 
 class TracingConfig(BaseModel):
@@ -195,6 +198,17 @@ class LibvirtConfig(BaseModel):
                                   "may take to leave the guest")
 
 
+class MetadataConfig(BaseModel):
+    """The instance metadata service and its per-network proxies."""
+
+    shared_secret: str | None = Field(
+        None, description="HMAC secret the proxies sign guests' requests with; default: "
+        "generated once and kept in STATE_DIR/metadata/shared_secret")
+    cache_ttl: float = Field(15.0, ge=0, description="seconds a guest's lookup is cached")
+    dhcp_domain: str = Field("novalocal", description="appended to hostnames, as Nova's "
+                             "[api]dhcp_domain; empty: none")
+
+
 class Config(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="POCKETSTACK_",
@@ -232,6 +246,7 @@ class Config(BaseSettings):
     volume: VolumeConfig = VolumeConfig()
     rpc: RpcConfig = RpcConfig()
     tracing: TracingConfig = TracingConfig()
+    metadata: MetadataConfig = MetadataConfig()
 
     @classmethod
     def settings_customise_sources(

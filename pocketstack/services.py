@@ -41,6 +41,7 @@ class ServiceSpec:
     endpoint_suffix: str  # catalog URL = base URL + prefix + suffix
     build: str  # "module:function", an async (Runtime) -> ServiceUnit
     aliases: tuple[str, ...] = ()  # extra catalog types pointing at the same endpoint
+    in_catalog: bool = True  # False: reached without the catalog (the metadata API)
 
     async def create(self, runtime: Runtime) -> ServiceUnit:
         module, _, func = self.build.partition(":")
@@ -59,6 +60,8 @@ SERVICES: list[ServiceSpec] = [
                 "pocketstack.network.unit:build"),
     ServiceSpec("compute", "compute", "nova", "/compute", "/v2.1",
                 "pocketstack.compute.unit:build"),
+    ServiceSpec("metadata", "metadata", "nova-metadata", "/metadata", "",
+                "pocketstack.metadata.unit:build", in_catalog=False),
 ]
 
 

@@ -67,7 +67,7 @@ async def ensure_defaults(ident: Identity, passwords: dict[str, str],
 
 
 def _entries(specs: list[ServiceSpec], base_url: str):  # noqa: ANN202
-    for spec in specs:
+    for spec in (s for s in specs if s.in_catalog):
         url = base_url + spec.prefix + spec.endpoint_suffix
         for service_type in (spec.service_type, *spec.aliases):
             yield spec, service_type, url

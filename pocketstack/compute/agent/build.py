@@ -153,8 +153,10 @@ def guest_spec(b: Build) -> GuestSpec:
         image_data=b.agent.image_data(b.token, i.image_ref) if i.image_ref else None,
         nics=[Nic(v.port_id, v.mac, v.network_id, [ip["address"] for ip in v.ips], v.mtu,
                   v.details) for v in b.vifs],
-        disks=b.disks, user_data=i.user_data, key_data=i.key_data, metadata=i.metadata,
-        config_drive=i.config_drive, ephemeral_gb=i.flavor.ephemeral, swap_mb=i.flavor.swap,
+        disks=b.disks, user_data=i.user_data, key_data=i.key_data, key_name=i.key_name,
+        metadata=i.metadata, config_drive=i.config_drive,
+        availability_zone=i.availability_zone or "nova", launch_index=i.launch_index,
+        ephemeral_gb=i.flavor.ephemeral, swap_mb=i.flavor.swap,
         flavor_name=i.flavor.name, user_id=i.user_id, project_id=i.project_id,
         image_by_id=b.agent.image_source(b.token))
 

@@ -65,8 +65,11 @@ class InstanceInfo(BaseModel):
     flavor: FlavorSpec
     image_ref: str
     key_data: str | None = None
+    key_name: str | None = None
     user_data: str | None = None
     config_drive: bool = False
+    availability_zone: str | None = None
+    launch_index: int = 0
     metadata: dict[str, str] = Field(default_factory=dict)
     security_group_ids: list[str] = Field(default_factory=list)  # none: the default group
     requested_networks: list[NetworkRequest] | str = Field(default_factory=list)

@@ -77,8 +77,11 @@ class GuestSpec:
     disks: list[Disk] = field(default_factory=list)
     user_data: str | None = None  # base64, as the API took it
     key_data: str | None = None
+    key_name: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     config_drive: bool = False
+    availability_zone: str = "nova"
+    launch_index: int = 0
     # The rest of the flavor and the owner (the libvirt driver's disks and Nova metadata).
     ephemeral_gb: int = 0
     swap_mb: int = 0

@@ -22,4 +22,5 @@ def from_config(cfg: Config, host: str) -> LibvirtDriver:
         host, uri=lv.uri, instances_path=lv.instances_path or cfg.state_dir / "instances",
         cache_dir=cfg.cache_dir, virt_type=lv.virt_type, images_type=lv.images_type,
         shutdown_timeout=lv.shutdown_timeout, detach_timeout=lv.detach_timeout,
-        start_daemon=lv.start_daemon)
+        start_daemon=lv.start_daemon, config_drive_format=cfg.compute.config_drive_format,
+        dhcp_domain=cfg.metadata.dhcp_domain)

@@ -50,7 +50,8 @@ class LibvirtDriver:
     def __init__(self, host: str, *, uri: str = "qemu:///system", instances_path: Path,
                  cache_dir: Path, virt_type: str = "auto", images_type: str = "qcow2",
                  shutdown_timeout: float = 60.0, detach_timeout: float = 30.0,
-                 start_daemon: bool = False):
+                 start_daemon: bool = False, config_drive_format: str = "vfat",
+                 dhcp_domain: str = "novalocal"):
         self.host = host
         self.libvirt = Host(uri)
         self.instances_path = instances_path
@@ -61,6 +62,7 @@ class LibvirtDriver:
         self.shutdown_timeout = shutdown_timeout
         self.detach_timeout = detach_timeout
         self.start_daemon = start_daemon
+        self.config_drive_format, self.dhcp_domain = config_drive_format, dhcp_domain
         self._lease = None
         self._ready_lock = asyncio.Lock()
 
@@ -194,7 +196,8 @@ class LibvirtDriver:
             used.add(target)
             out.append(disks.volume_disk(target, vol.connection, vol.volume_id, cache))
         if spec.config_drive:
-            await configdrive.make(idir / "disk.config", spec)
+            await configdrive.make(idir / "disk.config", spec, self.config_drive_format,
+                                   self.dhcp_domain)
             target = next(t for t in ("vd" + c for c in letters) if t not in used)
             out.append(domain.DiskConfig(str(idir / "disk.config"), target, fmt="raw",
                                          cache=cache))

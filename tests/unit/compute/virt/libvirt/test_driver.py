@@ -281,7 +281,7 @@ async def test_config_drive_is_a_vfat_disk_with_the_metadata(driver, tmp_path):
     import base64
 
     meta, data = _image(tmp_path)
-    spec = _spec(meta, data, config_drive=True, key_data="ssh-ed25519 AAAA me",
+    spec = _spec(meta, data, config_drive=True, key_data="ssh-ed25519 AAAA me", key_name="me",
                  user_data=base64.b64encode(b"#!/bin/sh\necho hi\n").decode(),
                  metadata={"role": "web"}, project_id="p1",
                  nics=[Nic("0123abcd-4567-89ef-0123-456789abcdef", "fa:16:3e:00:00:01", "n1",
@@ -293,7 +293,7 @@ async def test_config_drive_is_a_vfat_disk_with_the_metadata(driver, tmp_path):
     assert "CONFIG-2" in label.upper()
     md = json.loads(_mtype(drive, "openstack/latest/meta_data.json"))
     assert md["uuid"] == spec.instance_id and md["project_id"] == "p1"
-    assert md["public_keys"] == {"key": "ssh-ed25519 AAAA me"} and md["meta"] == {"role": "web"}
+    assert md["public_keys"] == {"me": "ssh-ed25519 AAAA me"} and md["meta"] == {"role": "web"}
     assert _mtype(drive, "openstack/latest/user_data") == b"#!/bin/sh\necho hi\n"
     nd = json.loads(_mtype(drive, "openstack/latest/network_data.json"))
     assert nd["links"][0]["ethernet_mac_address"] == "fa:16:3e:00:00:01"
