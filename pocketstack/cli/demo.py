@@ -226,6 +226,7 @@ class Demo:
             name="testvm", filename=str(built.qcow2), disk_format="qcow2",
             container_format="bare", wait=True)
         self.made["image"] = image
+        image = self.conn.image.get_image(image.id)
         self.say(f"image testvm {image.id}: {image.status}, {image.size} bytes")
         return image
 
@@ -279,7 +280,8 @@ class Demo:
         lines = [line[line.index(MARKER_PREFIX):] for line in output.splitlines()
                  if MARKER_PREFIX in line] or output.strip().splitlines()[-5:]
         for line in lines:
-            self.say(line.strip())
+            line = line.strip()
+            self.say(line if len(line) <= 160 else line[:157] + "...")
         self.say(f"up {time.monotonic() - began:.1f}s after ACTIVE")
 
     def trace(self, server: Any) -> None:

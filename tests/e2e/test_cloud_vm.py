@@ -94,8 +94,24 @@ def wait_status(cloud: Cloud, server_id: str, status: str, within: float = 120) 
             time.sleep(1)
 
 
-def show(cloud: Cloud, server: str) -> dict:
-    return cloud.openstack("server", "show", server)
+def get(cloud: Cloud, path: str, cloud_name: str = "pocketstack") -> dict:
+    """A GET through the REST API (the checks between the CLI steps)."""
+    with cloud.http(cloud_name) as http:
+        r = http.get(path)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def show(cloud: Cloud, server_id: str) -> dict:
+    return get(cloud, f"/compute/v2.1/servers/{server_id}")["server"]
+
+
+def ports_of(cloud: Cloud, server_id: str) -> list[dict]:
+    return get(cloud, f"/networking/v2.0/ports?device_id={server_id}")["ports"]
+
+
+def all_ports(cloud: Cloud) -> list[dict]:
+    return get(cloud, "/networking/v2.0/ports", "pocketstack-admin")["ports"]
 
 
 # -- the host --------------------------------------------------------------------------------
@@ -141,9 +157,9 @@ def vm1(cloud: Cloud, test_image: testimage.TestImage, tmp_path_factory) -> dict
         "server", "create", "--flavor", "m1.nano", "--image", "testvm", "--network",
         "private", "--key-name", "k", "--user-data", str(work / "user-data"), "vm1", "--wait")
     assert server["status"] == "ACTIVE"
-    ports = cloud.openstack("port", "list", "--server", server["id"])
+    ports = ports_of(cloud, server["id"])
     assert len(ports) == 1
-    port = cloud.openstack("port", "show", ports[0]["ID"])
+    port = ports[0]
     return {"id": server["id"], "port": port, "ip": port["fixed_ips"][0]["ip_address"],
             "network_id": port["network_id"], "dir": cloud.state_dir / "instances" / server["id"]}
 
@@ -157,7 +173,7 @@ def test_boots_with_its_address_metadata_and_http(cloud, vm1):
     if not DATAPLANE:
         return
     assert up == f"{testimage.MARKER} ip={vm1['ip']}"
-    assert cloud.openstack("port", "show", vm1["port"]["id"])["status"] == "ACTIVE"
+    assert ports_of(cloud, vm1["id"])[0]["status"] == "ACTIVE"
     meta = json.loads(next(line for line in lines
                            if line.startswith("POCKETSTACK-TESTVM-METADATA ")).split(" ", 1)[1])
     assert meta["uuid"] == vm1["id"] and list(meta["public_keys"]) == ["k"]
@@ -172,7 +188,10 @@ def test_a_volume_comes_and_goes(cloud, vm1):
     wait_volume(cloud, "vol1", "available")
     cloud.openstack("server", "add", "volume", "vm1", "vol1")
     wait_console(cloud, vm1["id"], has("POCKETSTACK-TESTVM-DISK-ADDED vdb"), "disk added", 60)
-    assert cloud.openstack("volume", "show", "vol1")["status"] == "in-use"
+    volume = cloud.sdk("pocketstack").block_storage.find_volume("vol1")
+    assert volume.status == "in-use"
+    assert [(a["server_id"], a["device"]) for a in volume.attachments] == [
+        (vm1["id"], "/dev/vdb")]
     cloud.openstack("server", "remove", "volume", "vm1", "vol1")
     wait_console(cloud, vm1["id"], has("POCKETSTACK-TESTVM-DISK-REMOVED vdb"), "disk gone", 60)
     assert "POCKETSTACK-TESTVM-DISK-REMOVED vdb" in console_via_cli(cloud, "vm1")
@@ -191,7 +210,7 @@ def test_hard_reboot_stop_and_start(cloud, vm1):
     before = console(cloud, vm1["id"])
     assert "DISK-REMOVED" in before  # the volume step's lines: gone once qemu restarts
     cloud.openstack("server", "reboot", "--hard", "--wait", "vm1", json_output=False)
-    server = show(cloud, "vm1")
+    server = show(cloud, vm1["id"])
     assert (server["status"], server["OS-EXT-STS:power_state"]) == ("ACTIVE", RUNNING)
     lines = wait_console(cloud, vm1["id"], has(testimage.MARKER), "back after reboot")
     assert not any("DISK-REMOVED" in line for line in lines)
@@ -199,14 +218,13 @@ def test_hard_reboot_stop_and_start(cloud, vm1):
     wait_console(cloud, vm1["id"], has("POCKETSTACK-TESTVM-DISKS"), "settled after reboot")
     cloud.openstack("server", "stop", "vm1", json_output=False)
     wait_status(cloud, vm1["id"], "SHUTOFF")
-    server = show(cloud, "vm1")
-    assert server["OS-EXT-STS:power_state"] == SHUTDOWN
+    assert show(cloud, vm1["id"])["OS-EXT-STS:power_state"] == SHUTDOWN
     assert "POCKETSTACK-TESTVM-POWEROFF" in guest_lines(console(cloud, vm1["id"]))  # ACPI
     assert vm1["id"] in domains()
 
     cloud.openstack("server", "start", "vm1", json_output=False)
     wait_status(cloud, vm1["id"], "ACTIVE")
-    assert show(cloud, "vm1")["OS-EXT-STS:power_state"] == RUNNING
+    assert show(cloud, vm1["id"])["OS-EXT-STS:power_state"] == RUNNING
     lines = wait_console(cloud, vm1["id"], has(testimage.MARKER), "back after start")
     assert "POCKETSTACK-TESTVM-POWEROFF" not in lines
     if DATAPLANE:
@@ -217,16 +235,15 @@ def test_a_snapshot_boots_a_second_server(cloud, vm1):
     wait_console(cloud, vm1["id"], has("POCKETSTACK-TESTVM-DISKS"), "settled after start")
     image = cloud.openstack("server", "image", "create", "--name", "vm1-snap", "--wait", "vm1")
     assert image["status"] == "active"
-    props = cloud.openstack("image", "show", "vm1-snap")["properties"]
+    props = get(cloud, f"/image/v2/images/{image['id']}")
     assert props["image_type"] == "snapshot" and props["instance_uuid"] == vm1["id"]
-    assert show(cloud, "vm1")["status"] == "ACTIVE"
+    assert show(cloud, vm1["id"])["status"] == "ACTIVE"
     vm2 = cloud.openstack("server", "create", "--flavor", "m1.nano", "--image", "vm1-snap",
                           "--network", "private", "vm2", "--wait")
     assert vm2["status"] == "ACTIVE"
     lines = wait_console(cloud, vm2["id"], has(testimage.MARKER), "vm2 from the snapshot")
     if DATAPLANE:
-        port = cloud.openstack("port", "list", "--server", vm2["id"])[0]
-        ip = port["Fixed IP Addresses"][0]["ip_address"]
+        ip = ports_of(cloud, vm2["id"])[0]["fixed_ips"][0]["ip_address"]
         assert f"{testimage.MARKER} ip={ip}" in lines
     delete_and_check(cloud, vm2["id"])
 
@@ -236,15 +253,15 @@ def test_delete_leaves_nothing(cloud, vm1):
 
 
 def delete_and_check(cloud: Cloud, server_id: str) -> None:
-    ports = cloud.openstack("port", "list", "--server", server_id)
+    ports = ports_of(cloud, server_id)
     assert ports
     cloud.openstack("server", "delete", "--wait", server_id)
     assert server_id not in domains()
     assert not (cloud.state_dir / "instances" / server_id).exists()
-    left = cloud.openstack("port", "list", cloud="pocketstack-admin")
+    left = all_ports(cloud)
     for port in ports:
-        assert not link_exists(tap_of(port["ID"]))
-        assert port["ID"] not in {p["ID"] for p in left}
-        ips = {ip["ip_address"] for ip in port["Fixed IP Addresses"]}
-        assert not ips & {ip["ip_address"] for p in left for ip in p["Fixed IP Addresses"]}
+        assert not link_exists(tap_of(port["id"]))
+        assert port["id"] not in {p["id"] for p in left}
+        ips = {ip["ip_address"] for ip in port["fixed_ips"]}
+        assert not ips & {ip["ip_address"] for p in left for ip in p["fixed_ips"]}
 

@@ -29,7 +29,7 @@ async def attach(vol: VolumeAPI, token: str | None, instance: InstanceInfo, host
         bdm = bdm.model_copy(update={"volume_id": made["id"]})
     try:
         att = await vol.attach(token, instance.project_id, bdm.volume_id, instance.id,
-                               connector(host))
+                               {**connector(host), "mountpoint": bdm.device_name})
     except BaseException:
         if made is not None:
             await vol.delete(token, instance.project_id, made["id"])

@@ -110,6 +110,7 @@ class FakeVolumeAPI:
             raise exc.BadRequest(f"Volume {volume_id} status must be available, "
                                  f"but it is {vol['status']}.")
         att = {"id": str(uuid.uuid4()), "volume_id": volume_id, "instance": instance_id,
+               "device": connector.get("mountpoint"),
                "connection_info": {"driver_volume_type": "fake"}}
         self.attachments[att["id"]] = att
         vol["status"] = "in-use"
