@@ -83,6 +83,9 @@ class ComputeConfig(BaseModel):
         "ram": 1.0, "vcpu": 1.0, "disk": 0.0, "build_failure": 1000000.0,
         "soft_affinity": 1.0, "soft_anti_affinity": 1.0,
     })
+    scheduler_hosts_to_weigh: int = Field(
+        100, ge=0, description="stop filtering once this many hosts passed, weigh those "
+        "(as kube-scheduler's percentage of nodes to score); 0: filter and weigh all")
     cpu_allocation_ratio: float = Field(16.0, gt=0)
     ram_allocation_ratio: float = Field(1.5, gt=0)
     disk_allocation_ratio: float = Field(1.0, gt=0)
@@ -101,7 +104,11 @@ class TracingConfig(BaseModel):
 
 class NetworkConfig(BaseModel):
     agent: str = Field("noop", description="noop: in-process, touches nothing, ports go "
-                       "ACTIVE when bound; rpc: per-host agents over RPC (agent/rpc.py)")
+                       "ACTIVE when bound; linuxbridge: in-process, bridges, DHCP, security "
+                       "groups and routers on this host (root); rpc: per-host agents over "
+                       "RPC (agent/rpc.py)")
+    resync_interval: float = Field(5.0, gt=0, description="linuxbridge: seconds between "
+                                   "full passes (routers, floating IPs, security groups)")
     tenant_network_type: str = Field(
         "vxlan", description="segment type of project networks: vxlan, vlan or local")
     physical_networks: list[str] = Field(

@@ -6,25 +6,25 @@ from __future__ import annotations
 
 import logging
 
-from pocketstack.compute.agent.network import OWNER
 from pocketstack.compute.agent.volumes import detach_all
 from pocketstack.compute.conductor.messages import Bdm, Vif
 from pocketstack.compute.models import BlockDeviceMapping, Instance
-from pocketstack.compute.remote.network import NetworkAPI
 from pocketstack.compute.remote.placement import PlacementAPI
-from pocketstack.compute.remote.volume import VolumeAPI
+from pocketstack.core.context import RequestContext
+from pocketstack.network.client import COMPUTE_OWNER, NetworkClient
+from pocketstack.volume.client import VolumeClient
 
 log = logging.getLogger(__name__)
 
 
-async def release_all(instance: Instance, bdms: list[BlockDeviceMapping], token: str | None,
-                      net: NetworkAPI, vol: VolumeAPI, placement: PlacementAPI,
-                      deleting: bool) -> None:
+async def release_all(instance: Instance, bdms: list[BlockDeviceMapping],
+                      ctx: RequestContext, net: NetworkClient, vol: VolumeClient,
+                      placement: PlacementAPI, deleting: bool) -> None:
     """Ports, attachments (and, when `deleting`, the volumes marked
     delete_on_termination) and the placement claim. Errors are logged, not raised:
     each part is released independently."""
-    for part in (_ports(instance, token, net),
-                 _volumes(instance, bdms, token, vol, deleting),
+    for part in (_ports(instance, ctx, net),
+                 _volumes(instance, bdms, ctx, vol, deleting),
                  placement.release(instance.id)):
         try:
             await part
@@ -32,20 +32,19 @@ async def release_all(instance: Instance, bdms: list[BlockDeviceMapping], token:
             log.exception("releasing a resource of instance %s failed", instance.id)
 
 
-async def _ports(instance: Instance, token: str | None, net: NetworkAPI) -> None:
+async def _ports(instance: Instance, ctx: RequestContext, net: NetworkClient) -> None:
     mine = {v["port_id"]: Vif.model_validate(v) for v in instance.network_info or []}
-    for port in await net.list_ports(token, device_id=instance.id):
+    for port in await net.list_ports(ctx, device_id=instance.id):
         vif = mine.get(port["id"])
         if vif is not None and not vif.created:
-            await net.update_port(token, port["id"], {"device_id": "", "device_owner": "",
-                                                      "binding:host_id": ""})
-        elif port.get("device_owner") == OWNER:
-            await net.delete_port(token, port["id"])
+            await net.unbind_port(ctx, port["id"])
+        elif port.get("device_owner") == COMPUTE_OWNER:
+            await net.delete_port(ctx, port["id"])
 
 
-async def _volumes(instance: Instance, bdms: list[BlockDeviceMapping], token: str | None,
-                   vol: VolumeAPI, deleting: bool) -> None:
+async def _volumes(instance: Instance, bdms: list[BlockDeviceMapping], ctx: RequestContext,
+                   vol: VolumeClient, deleting: bool) -> None:
     wire = [Bdm.model_validate(b, from_attributes=True) for b in bdms]
     if not deleting:
         wire = [b.model_copy(update={"delete_on_termination": False}) for b in wire]
-    await detach_all(vol, token, instance.project_id, wire)
+    await detach_all(vol, ctx, wire)

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from pocketstack.compute.models import (
     Aggregate,
@@ -157,11 +157,18 @@ class Store:
     # -- actions and events ------------------------------------------------------------
 
     async def start_action(self, instance_id: str, action: str, request_id: str,
-                           project_id: str, user_id: str) -> None:
+                           project_id: str, user_id: str,
+                           values: dict[str, Any] | None = None) -> None:
+        """Record the action; with `values`, set them on the live instance in the
+        same transaction."""
         async with self.db.write() as s:
             s.add(InstanceAction(instance_id=instance_id, action=action,
                                  request_id=request_id, project_id=project_id,
                                  user_id=user_id))
+            if values:
+                await s.execute(update(Instance).where(
+                    Instance.id == instance_id, Instance.deleted.is_(False)).values(
+                    updated_at=now(), **values))
 
     async def event(self, instance_id: str, request_id: str, event: str, ok: bool,
                     start: datetime, host: str | None = None,
@@ -187,11 +194,7 @@ class Store:
     # -- services, nodes and aggregates -------------------------------------------------
 
     async def save_node(self, report: Any) -> None:
-        values = dict(host=report.host, hypervisor_hostname=report.node,
-                      hypervisor_type=report.hypervisor_type,
-                      hypervisor_version=report.hypervisor_version, host_ip=report.host_ip,
-                      vcpus=report.vcpus, memory_mb=report.memory_mb, local_gb=report.disk_gb,
-                      cpu_arch=report.cpu_arch)
+        values = _node_values(report)
         async with self.db.write() as s:
             row = await s.get(ComputeNode, report.provider_id)
             if row is None:
@@ -199,6 +202,26 @@ class Store:
             elif any(getattr(row, k) != v for k, v in values.items()):
                 for key, value in values.items():
                     setattr(row, key, value)
+
+    async def save_nodes(self, reports: list[Any]) -> None:
+        """`save_node` for many hosts in one transaction (a process of fake hosts)."""
+        async with self.db.write() as s:
+            ids = [r.provider_id for r in reports]
+            rows: dict[str, ComputeNode] = {}
+            for i in range(0, len(ids), 5000):  # under the databases' parameter limits
+                rows.update((r.id, r) for r in await s.scalars(
+                    select(ComputeNode).where(ComputeNode.id.in_(ids[i:i + 5000]))))
+            new = []
+            for report in reports:
+                values = _node_values(report)
+                row = rows.get(report.provider_id)
+                if row is None:
+                    new.append({"id": report.provider_id, "updated_at": now(), **values})
+                elif any(getattr(row, k) != v for k, v in values.items()):
+                    for key, value in values.items():
+                        setattr(row, key, value)
+            if new:
+                await s.execute(insert(ComputeNode), new)
 
     async def nodes(self) -> list[ComputeNode]:
         async with self.db.read() as s:
@@ -211,10 +234,20 @@ class Store:
     # -- spans ----------------------------------------------------------------------------
 
     async def save_spans(self, spans: list[TraceSpan]) -> None:
+        """One multi-row INSERT (no ORM objects: a batch is hundreds of rows)."""
         async with self.db.write() as s:
-            s.add_all([Span(**asdict(sp)) for sp in spans])
+            await s.execute(insert(Span.__table__), [asdict(sp) for sp in spans])
 
     async def spans(self, trace_id: str) -> list[Span]:
         async with self.db.read() as s:
             return list(await s.scalars(select(Span).where(Span.trace_id == trace_id)
                                         .order_by(Span.start)))
+
+
+def _node_values(report: Any) -> dict[str, Any]:
+    """A compute_nodes row's columns from a HostReport."""
+    return dict(host=report.host, hypervisor_hostname=report.node,
+                hypervisor_type=report.hypervisor_type,
+                hypervisor_version=report.hypervisor_version, host_ip=report.host_ip,
+                vcpus=report.vcpus, memory_mb=report.memory_mb, local_gb=report.disk_gb,
+                cpu_arch=report.cpu_arch)

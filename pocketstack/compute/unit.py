@@ -19,10 +19,8 @@ from pocketstack.compute.api.policy import RULES
 from pocketstack.compute.api.service import ComputeAPI
 from pocketstack.compute.conductor.manager import ConductorManager
 from pocketstack.compute.conductor.messages import ConductorClient
-from pocketstack.compute.remote.image import FakeImageAPI, RestImageAPI
-from pocketstack.compute.remote.network import FakeNetworkAPI, RestNetworkAPI
+from pocketstack.compute.fleet import FakeFleet
 from pocketstack.compute.remote.placement import FakePlacement, RestPlacementAPI
-from pocketstack.compute.remote.volume import FakeVolumeAPI, RestVolumeAPI
 from pocketstack.compute.scheduler.host_state import HostStates
 from pocketstack.compute.scheduler.manager import SchedulerManager
 from pocketstack.compute.store import Store
@@ -30,8 +28,14 @@ from pocketstack.core.db import Database
 from pocketstack.core.policy import Enforcer
 from pocketstack.core.runner import PeriodicTask, ServiceRunner
 from pocketstack.core.tracing import OtlpExporter, SpanBuffer, Tracer
+from pocketstack.image.client import ImageClient
+from pocketstack.image.fake_client import FakeImageClient
+from pocketstack.network.client import NetworkClient
+from pocketstack.network.fake_client import FakeNetworkClient
 from pocketstack.runtime import BootstrapInfo, Runtime
 from pocketstack.services import SERVICES
+from pocketstack.volume.client import VolumeClient
+from pocketstack.volume.fake_client import FakeVolumeClient
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -56,17 +60,17 @@ def remotes_for(runtime: Runtime) -> Remotes:
     def url(name: str) -> str:
         return runtime.url(name)
 
-    network = RestNetworkAPI(runtime.http, url("network")) if "network" in have else (
-        FakeNetworkAPI())
-    if isinstance(network, FakeNetworkAPI):
+    network = NetworkClient(runtime.http, url("network")) if "network" in have else (
+        FakeNetworkClient())
+    if isinstance(network, FakeNetworkClient):
         network.add_network("private", "10.0.0.0/26", shared=True)
     return Remotes(
-        images=RestImageAPI(runtime.http, url("image")) if "image" in have else FakeImageAPI(
+        images=ImageClient(runtime.http, url("image")) if "image" in have else FakeImageClient(
             [{"id": CIRROS_ID, "name": "cirros", "status": "active", "size": 21430272,
               "disk_format": "qcow2", "container_format": "bare"}]),
         network=network,
-        volumes=RestVolumeAPI(runtime.http, url("volume")) if "volume" in have else (
-            FakeVolumeAPI()),
+        volumes=VolumeClient(runtime.http, url("volume")) if "volume" in have else (
+            FakeVolumeClient()),
         placement=RestPlacementAPI(runtime.http, url("placement"), lambda: service_token(
             runtime)) if "placement" in have else FakePlacement())
 
@@ -82,6 +86,7 @@ class ComputeUnit:
     agents: dict[str, ComputeAgent] = field(default_factory=dict)
     runners: list[ServiceRunner] = field(default_factory=list)
     tasks: list[asyncio.Task] = field(default_factory=list)
+    fleet: FakeFleet | None = None
 
     def __post_init__(self) -> None:
         cfg = self.runtime.config
@@ -112,8 +117,16 @@ class ComputeUnit:
         self.tasks.append(asyncio.create_task(self.spans.run()))
         await self._start_scheduler()
         await self._start_conductor()
+        fake = self.runtime.config.compute.driver == "fake"
         for host in self.hosts():
-            await self._start_agent(host)
+            await self._start_agent(host, own_timers=not fake)
+        if fake:  # one timer for every fake host of this process
+            cfg = self.runtime.config
+            self.fleet = FakeFleet(list(self.agents.values()), ConductorClient(self.runtime.rpc),
+                                   self.remotes.placement,
+                                   report_interval=cfg.rpc.report_interval,
+                                   power_sync_interval=cfg.compute.power_sync_interval)
+            await self.fleet.start()
 
     def _runner(self, binary: str, host: str, topic: str, manager: object,
                 periodic: list[PeriodicTask], records: bool = True) -> ServiceRunner:
@@ -148,7 +161,7 @@ class ComputeUnit:
         await self._runner("nova-conductor", socket.gethostname(), "conductor", conductor, [
             PeriodicTask("build_timeouts", conductor._check_build_timeouts, interval)]).start()
 
-    async def _start_agent(self, host: str) -> None:
+    async def _start_agent(self, host: str, own_timers: bool = True) -> None:
         cfg = self.runtime.config
         c = cfg.compute
         ratios = {"VCPU": c.cpu_allocation_ratio, "MEMORY_MB": c.ram_allocation_ratio,
@@ -158,6 +171,10 @@ class ComputeUnit:
                              self.remotes.placement, Tracer("compute-agent", self.spans.add),
                              ratios)
         self.agents[host] = agent
+        if not own_timers:  # the fleet reports it
+            await self._runner("nova-compute", host, "compute", agent, [],
+                               records=False).start()
+            return
         await agent._start()
         # An agent never touches the database: its heartbeat goes through the conductor.
         await self._runner("nova-compute", host, "compute", agent, [
@@ -171,6 +188,8 @@ class ComputeUnit:
                                                                  binary="nova-compute"))
 
     async def stop(self) -> None:
+        if self.fleet is not None:
+            await self.fleet.stop()
         for runner in reversed(self.runners):
             try:
                 await asyncio.wait_for(runner.stop(), STOP_TIMEOUT)

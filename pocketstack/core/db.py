@@ -1,8 +1,9 @@
 """One service's database: the async engine, its sessions and its migrations.
 
-SQLite (the default) runs in WAL mode with a busy timeout; write sessions
-take the write lock at BEGIN (`BEGIN IMMEDIATE`) so that two writers queue
-instead of failing with "database is locked" halfway through. PostgreSQL is
+SQLite (the default) runs in WAL mode, its statements on the event loop's
+thread (core/sqlite_inline.py: cheaper than a thread hop each); write
+sessions take the write lock at BEGIN (`BEGIN IMMEDIATE`) so that two writers
+queue instead of failing with "database is locked" halfway through. PostgreSQL is
 reached through asyncpg; its database is created on first start if missing.
 Each service keeps its Alembic revisions in `<service>/migrations/`; `start()`
 upgrades to head.
@@ -27,7 +28,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from pocketstack.core import migrations
+from pocketstack.core import migrations, sqlite_inline
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class Database:
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_async_engine(self.url, connect_args={"timeout": 30})
+            engine = create_async_engine(self.url, async_creator=self._sqlite_connect)
             _configure_sqlite(engine)
         else:
             await _create_pg_database_if_missing(self.url)
@@ -69,6 +70,10 @@ class Database:
             async with engine.begin() as conn:
                 await conn.run_sync(migrations.upgrade, self.migrations_dir)
 
+    async def _sqlite_connect(self) -> sqlite_inline.Connection:
+        uri = self.url.query.get("uri") in ("true", "1")
+        return await sqlite_inline.connect(self.url.database or ":memory:", uri=uri)
+
     async def close(self) -> None:
         if self.engine is not None:
             await self.engine.dispose()
@@ -78,21 +83,38 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for queries; its transaction is rolled back at the end."""
         assert self._read is not None, "database not started"
-        async with self._read() as session:
+        async with self._session(self._read) as session:
             yield session
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits at the end, or rolls back on error.
 
-        On SQLite the writers of one process queue on an asyncio lock first, so
-        that they wait for each other without SQLite's busy-wait sleeps (which
-        grow to 100 ms); a write session must not open another on the same
-        database (on SQLite it never could: the second BEGIN IMMEDIATE waits
-        for the first)."""
+        On SQLite the writers of one process queue on an asyncio lock, so that
+        they wait for each other without polling for SQLite's lock; the lock is
+        held from BEGIN to COMMIT only (not while the session closes). A write
+        session must not open another on the same database (on SQLite it never
+        could: the second BEGIN IMMEDIATE waits for the first)."""
         assert self._write is not None, "database not started"
-        async with self._write_lock, self._write() as session, session.begin():
+        async with self._session(self._write) as session:
+            async with self._write_lock, session.begin():
+                yield session
+
+    @asynccontextmanager
+    async def _session(self, maker: async_sessionmaker[AsyncSession],
+                       ) -> AsyncIterator[AsyncSession]:
+        """On SQLite the session is closed in place: SQLAlchemy's `async with`
+        closes it in a task of its own (shielded from cancellation), a loop turn
+        that SQLite's statements, which never wait, do not need."""
+        if not self.is_sqlite:
+            async with maker() as session:
+                yield session
+            return
+        session = maker()
+        try:
             yield session
+        finally:
+            await session.close()
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -100,13 +122,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync, "connect")
     def _on_connect(dbapi_conn, _record):  # noqa: ANN001
-        # Let SQLAlchemy's "begin" event below issue BEGIN itself.
-        dbapi_conn.isolation_level = None
+        # The connection is in autocommit mode (sqlite_inline.connect): SQLAlchemy's
+        # "begin" event below issues BEGIN itself. No busy timeout: a lock held by
+        # another process is waited for with asyncio sleeps, never blocking the loop.
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
     @event.listens_for(sync, "begin")

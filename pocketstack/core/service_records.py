@@ -18,15 +18,26 @@ The service runner (core/runner.py) registers and heartbeats through it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer, String, UniqueConstraint, select
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    UniqueConstraint,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from pocketstack.core.db import Database
 from pocketstack.core.exceptions import NotFound
+
+CHUNK = 5000  # hosts per IN list, under the databases' parameter limits
 
 
 def utcnow() -> datetime:
@@ -104,6 +115,30 @@ class ServiceRecords:
             record.report_count = (record.report_count or 0) + 1
             record.last_seen_up = record.updated_at = now
             return True
+
+    async def heartbeat_many(self, hosts: Sequence[str], binary: str,
+                             topic: str | None) -> None:
+        """`heartbeat` for many hosts in one transaction, registering those without a
+        record (one process running many fake hosts reports them all at once)."""
+        now, m = self.clock(), self.model
+        hosts = list(dict.fromkeys(hosts))
+        new: list[str] = []
+        async with self.db.write() as s:
+            for i in range(0, len(hosts), CHUNK):
+                chunk = hosts[i:i + CHUNK]
+                seen = await s.execute(update(m).where(m.binary == binary, m.host.in_(chunk))
+                                       .values(report_count=m.report_count + 1,
+                                               last_seen_up=now, updated_at=now))
+                if seen.rowcount != len(chunk):  # some have no record yet
+                    known = set(await s.scalars(select(m.host).where(
+                        m.binary == binary, m.host.in_(chunk))))
+                    new += [h for h in chunk if h not in known]
+            if new:
+                await s.execute(insert(m), [
+                    {"uuid": str(uuid.uuid4()), "host": h, "binary": binary, "topic": topic,
+                     "disabled": False, "forced_down": False, "report_count": 1,
+                     "created_at": now, "last_seen_up": now, "updated_at": now}
+                    for h in new])
 
     async def list(self, *, host: str | None = None,
                    binary: str | None = None) -> list[ServiceRecordMixin]:

@@ -1,6 +1,7 @@
 """The image API's REST client for other services (the compute agent,
-volume-from-image): metadata, data streamed to a file and verified against
-the image's hashes, uploads — always with the calling user's token.
+volume-from-image): metadata, data streamed (or to a file, verified against
+the image's hashes), uploads — always with the calling user's token.
+image/fake_client.py is a fake of it for other services' tests.
 
     images = ImageClient.from_runtime(runtime)
     meta = await images.get(ctx, image_id)
@@ -56,9 +57,25 @@ class ImageClient:
         return headers
 
     async def get(self, ctx: RequestContext, image_id: str) -> dict[str, Any]:
-        r = await self.http.get(f"{self.base}/images/{image_id}", headers=self._headers(ctx))
+        try:
+            r = await self.http.get(f"{self.base}/images/{image_id}",
+                                    headers=self._headers(ctx))
+        except httpx.HTTPError as err:
+            raise exc.ServiceUnavailable(f"image service unreachable: {err}") from None
         raise_for(r)
         return r.json()
+
+    async def data(self, ctx: RequestContext, image_id: str,
+                   chunk: int = 1 << 20) -> AsyncIterator[bytes]:
+        """The image's bytes as they arrive, unverified (the caller checks the
+        hashes, as the compute agent's image cache does)."""
+        url = f"{self.base}/images/{image_id}/file"
+        async with self.http.stream("GET", url, headers=self._headers(ctx), timeout=None) as r:
+            if r.status_code >= 400:
+                await r.aread()
+            raise_for(r)
+            async for part in r.aiter_bytes(chunk):
+                yield part
 
     async def create(self, ctx: RequestContext, **attrs: Any) -> dict[str, Any]:
         r = await self.http.post(f"{self.base}/images", json=attrs, headers=self._headers(ctx))
@@ -69,6 +86,19 @@ class ImageClient:
         r = await self.http.delete(f"{self.base}/images/{image_id}",
                                    headers=self._headers(ctx))
         raise_for(r)
+
+    async def set_formats(self, ctx: RequestContext, image_id: str, disk_format: str,
+                          container_format: str) -> None:
+        """Change a queued image's formats (a snapshot: to what the hypervisor made)."""
+        ops = [{"op": "replace", "path": "/disk_format", "value": disk_format},
+               {"op": "replace", "path": "/container_format", "value": container_format}]
+        r = await self.http.patch(f"{self.base}/images/{image_id}", json=ops, headers=self._headers(
+            ctx, **{"Content-Type": "application/openstack-images-v2.1-json-patch"}))
+        raise_for(r)
+
+    def location(self, image_id: str) -> str:
+        """The image's URL (a snapshot's Location header before compute 2.45)."""
+        return f"{self.base}/images/{image_id}"
 
     async def upload(self, ctx: RequestContext, image_id: str,
                      data: Path | bytes | AsyncIterator[bytes]) -> None:

@@ -1,7 +1,8 @@
 """The network API's REST client, for other services (the compute agent creates
 and binds an instance's ports with it, steps 22-24 of a launch). Every call
 carries the caller's token (`ctx.auth_token`); a Neutron error comes back as
-the core.exceptions error of its status, with Neutron's type in `neutron_type`."""
+the core.exceptions error of its status, with Neutron's type in `neutron_type`.
+network/fake_client.py is a stateful fake of it for other services' tests."""
 
 from __future__ import annotations
 
@@ -25,7 +26,10 @@ class NetworkClient:
                        **kw: Any) -> Any:
         headers = {"X-Auth-Token": ctx.auth_token or "",
                    "X-OpenStack-Request-ID": ctx.global_request_id or ctx.request_id}
-        resp = await self.http.request(method, self.url + path, headers=headers, **kw)
+        try:
+            resp = await self.http.request(method, self.url + path, headers=headers, **kw)
+        except httpx.HTTPError as err:
+            raise exc.ServiceUnavailable(f"network service unreachable: {err}") from None
         if resp.status_code >= 400:
             raise _error(resp)
         return resp.json() if resp.content else None
@@ -80,7 +84,21 @@ class NetworkClient:
             params["device_id"] = device_id
         return (await self._request(ctx, "GET", "/ports", params=params))["ports"]
 
+    # -- security groups -----------------------------------------------------------
+
+    async def security_group_ids(self, ctx: RequestContext, names: list[str]) -> list[str]:
+        """The ids of the caller's security groups named (by name or id) in `names`;
+        BadRequest when one is not found (as Nova answers a server create)."""
+        groups = (await self._request(ctx, "GET", "/security-groups"))["security_groups"]
+        return resolve_groups(groups, names)
+
     # -- networks and subnets ------------------------------------------------------
+
+    async def list_all(self, ctx: RequestContext, collection: str,
+                       **filters: Any) -> list[dict[str, Any]]:
+        """Any collection by its URL name ("security-groups", "routers", ...)."""
+        body = await self._request(ctx, "GET", f"/{collection}", params=filters)
+        return body[collection.replace("-", "_")]
 
     async def get_network(self, ctx: RequestContext, network_id: str) -> dict[str, Any]:
         return (await self._request(ctx, "GET", f"/networks/{network_id}"))["network"]
@@ -105,6 +123,16 @@ class NetworkClient:
             out.append({"port": port, "network": await self.get_network(ctx, port["network_id"]),
                         "subnets": subnets})
         return out
+
+
+def resolve_groups(groups: list[dict[str, Any]], names: list[str]) -> list[str]:
+    ids = []
+    for name in names:
+        match = [g["id"] for g in groups if name in (g["id"], g["name"])]
+        if not match:
+            raise exc.BadRequest(f"Security group {name} not found.")
+        ids.append(match[0])
+    return ids
 
 
 def _error(resp: httpx.Response) -> exc.PocketstackError:

@@ -10,6 +10,7 @@ from pocketstack.core.context import RequestContext
 from pocketstack.network import errors, query, schemas, segments, views
 from pocketstack.network.models import Network, Port
 from pocketstack.network.resource import Resource, new_id, set_tags
+from pocketstack.network.subnets import DHCP_OWNER
 
 PROVIDER_FIELDS = {"network_type": "provider", "physical_network": "provider",
                    "segmentation_id": "provider"}
@@ -91,12 +92,15 @@ class Networks(Resource):
     async def delete(self, ctx: RequestContext, id_: str) -> None:
         async with self.db.write() as s:
             row = await self.owned(s, ctx, id_, "delete")
-            in_use = await s.scalar(select(Port.id).where(Port.network_id == id_).limit(1))
+            in_use = await s.scalar(select(Port.id).where(
+                Port.network_id == id_, Port.device_owner != DHCP_OWNER).limit(1))
             if in_use:
                 raise errors.conflict(
                     "NetworkInUse",
                     f"Unable to complete operation on network {id_}. There are one or more "
                     "ports still in use on the network.")
+            for port in list(await s.scalars(select(Port).where(Port.network_id == id_))):
+                await self.svc.ports.delete_in(s, port)  # DHCP ports go with their network
             for subnet in list(row.subnets):
                 await self.svc.subnets.delete_in(s, subnet)
             await set_tags(s, id_, [])

@@ -370,7 +370,7 @@ class Ports(Resource):
     def _bind(self, row: Port, host: str) -> PortBinding:
         row.host_id = host
         row.vif_type = self.svc.notifier.vif_type
-        row.vif_details = dict(self.svc.notifier.vif_details)
+        row.vif_details = self.svc.notifier.vif_details_for(row.network_id)
         row.status = "DOWN"
         return PortBinding(port_id=row.id, host=host, network_id=row.network_id,
                            mac_address=row.mac_address, device_id=row.device_id)

@@ -15,6 +15,7 @@ from pocketstack.network.resource import Resource, new_id, set_tags
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 ROUTER_OWNERS = ("network:router_interface", "network:router_gateway", "network:floatingip")
+DHCP_OWNER = "network:dhcp"  # a DHCP agent's port: its addresses go with their subnet
 
 
 def _ip(value: str, what: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
@@ -245,6 +246,11 @@ class Subnets(Resource):
                                           Port.device_owner.notin_(ROUTER_OWNERS))
             await s.execute(delete(IPAllocation).where(IPAllocation.subnet_id == row.id,
                                                        IPAllocation.port_id.in_(plain)))
+        dhcp = select(Port.id).where(Port.network_id == row.network_id,
+                                     Port.device_owner == DHCP_OWNER)
+        for ip in list(await s.scalars(select(IPAllocation.ip_address).where(
+                IPAllocation.subnet_id == row.id, IPAllocation.port_id.in_(dhcp)))):
+            await ipam.release(s, row, ip)
         used = await s.scalar(select(IPAllocation.port_id)
                               .where(IPAllocation.subnet_id == row.id).limit(1))
         if used:

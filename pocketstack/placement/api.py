@@ -19,6 +19,7 @@ from pocketstack.placement.handlers import (
     allocation,
     allocation_candidate,
     inventory,
+    reshaper,
     resource_class,
     resource_provider,
     root,
@@ -63,6 +64,7 @@ ROUTES: list[tuple[str, dict[str, Callable]]] = [
                                       "DELETE": allocation.delete_allocations}),
     ("/usages", {"GET": usage.project_usages}),
     ("/allocation_candidates", {"GET": allocation_candidate.list_candidates}),
+    ("/reshaper", {"POST": reshaper.reshape}),
 ]
 
 

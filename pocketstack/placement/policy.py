@@ -25,7 +25,7 @@ ACTIONS = (
     "placement:allocations:list", "placement:allocations:manage",
     "placement:allocations:update", "placement:allocations:delete",
     "placement:resource_providers:allocations:list",
-    "placement:allocation_candidates:list",
+    "placement:allocation_candidates:list", "placement:reshaper:reshape",
 )
 
 DEFAULTS: dict[str, str] = {"placement_api": "role:admin or role:service"}

@@ -126,3 +126,20 @@ class LegacyAllocationsUpdate(Strict):
 
 class ResourceClassCreate(Strict):
     name: Annotated[str, Field(pattern=r"^CUSTOM_[A-Z0-9_]+$", max_length=255)]
+
+
+class ProviderInventories(InventoriesUpdate):
+    """One provider's part of POST /reshaper."""
+
+
+class Reshape(Strict):
+    """POST /reshaper (1.30+): every provider's inventories and every consumer's
+    allocations, replaced in one transaction."""
+
+    inventories: dict[str, ProviderInventories]
+    allocations: dict[str, AllocationsUpdate]
+
+    @field_validator("inventories", "allocations")
+    @classmethod
+    def _uuids(cls, v: dict) -> dict:
+        return {canonical_uuid(k): a for k, a in v.items()}

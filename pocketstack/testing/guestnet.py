@@ -18,35 +18,21 @@ owners that died without stopping them (a killed test run).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import http.server
 import json
 import os
 import random
 import secrets
-import signal
 import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-METADATA_IP = "169.254.169.254"
+from pocketstack.network.agent.linuxbridge.dnsmasq import METADATA_IP
+from pocketstack.network.agent.linuxbridge.process import alive, die_with_parent
+
 REGISTRY = Path("/run/pocketstack/guestnet")
-_LIBC = ctypes.CDLL("libc.so.6", use_errno=True)  # loaded before any fork
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def reap_stale() -> None:
@@ -54,7 +40,7 @@ def reap_stale() -> None:
     for entry in REGISTRY.glob("*.json") if REGISTRY.is_dir() else []:
         with contextlib.suppress(OSError, ValueError, KeyError):
             owner = json.loads(entry.read_text())
-            if _alive(owner["pid"]):
+            if alive(owner["pid"]):
                 continue
             with contextlib.suppress(subprocess.CalledProcessError):
                 _iptables("-D", _dnat(entry.stem, owner["prefix"], owner["port"]))
@@ -128,7 +114,7 @@ class GuestNetwork:
             _iptables("-A", _dnat(bridge, prefix, server.server_port))
             dnsmasq = subprocess.Popen(cls._dnsmasq_argv(bridge, prefix, workdir),
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                       preexec_fn=_die_with_parent)
+                                       preexec_fn=die_with_parent)
         except Exception:
             subprocess.run(["ip", "link", "del", bridge], capture_output=True)
             raise

@@ -20,10 +20,12 @@ The connector describes the compute host: `{"host": "compute-1", "mountpoint":
 
 and always data.volume_id, data.access_mode ("rw"/"ro"), data.attachment_id.
 Errors come back as core.exceptions (NotFound, BadRequest, ...) with Cinder's message.
+volume/fake_client.py is a stateful fake of it for other services' tests.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -85,6 +87,24 @@ class VolumeClient:
             if value is not None:
                 body[key] = value
         return (await self._send(ctx, "POST", "/volumes", {"volume": body})).json()["volume"]
+
+    async def wait_available(self, ctx: RequestContext, volume_id: str, poll: float = 0.05,
+                             within: float = 120.0) -> dict[str, Any]:
+        """The volume once `available`; Conflict if it went to `error`,
+        ServiceUnavailable if it did not get there within `within` seconds."""
+        try:
+            async with asyncio.timeout(within):
+                while True:
+                    vol = await self.get_volume(ctx, volume_id)
+                    if vol["status"] in ("available", "error"):
+                        break
+                    await asyncio.sleep(poll)
+        except TimeoutError:
+            raise exc.ServiceUnavailable(f"Volume {volume_id} did not become available.") \
+                from None
+        if vol["status"] == "error":
+            raise exc.Conflict(f"Volume {volume_id} went to error while being created.")
+        return vol
 
     async def delete_volume(self, ctx: RequestContext, volume_id: str) -> None:
         """Ask for deletion (asynchronous); a missing volume is not an error."""

@@ -41,10 +41,6 @@ class Build:
     bdms: list[Bdm] = field(default_factory=list)
     disks: list[Disk] = field(default_factory=list)
 
-    @property
-    def token(self) -> str | None:
-        return self.ctx.auth_token
-
 
 async def get_instance(b: Build) -> None:
     try:
@@ -56,31 +52,38 @@ async def get_instance(b: Build) -> None:
 
 
 async def fetch_image(b: Build) -> None:
-    if b.instance.image_ref:
-        b.image = await b.agent.images.get(b.token, b.instance.image_ref)
+    """The image's metadata as the API read it when the server was created (the
+    request spec carries it, as Nova's instance system metadata does); the image
+    service only when the spec lacks it. Its data comes with the spawn."""
+    if not b.instance.image_ref:
+        return
+    known = b.request.spec.image
+    if known.get("id") == b.instance.image_ref:
+        b.image = dict(known)
+    else:
+        b.image = await b.agent.images.get(b.ctx, b.instance.image_ref)
 
 
 async def allocate_network(b: Build) -> None:
     requests = b.instance.requested_networks
     b.vifs = await network.allocate(
-        b.agent.network, b.token, requests if isinstance(requests, list) else [],
+        b.agent.network, b.ctx, requests if isinstance(requests, list) else [],
         b.instance.id, b.agent.host, b.instance.project_id, b.instance.security_group_ids)
 
 
 async def release_network(b: Build) -> None:
-    await network.release(b.agent.network, b.token, b.vifs)
+    await network.release(b.agent.network, b.ctx, b.vifs)
 
 
 async def attach_volumes(b: Build) -> None:
-    b.bdms, b.disks = await volumes.attach_all(b.agent.volumes, b.token, b.instance,
+    b.bdms, b.disks = await volumes.attach_all(b.agent.volumes, b.ctx, b.instance,
                                                b.agent.host)
     # One record of the ports and volumes, as the instance starts spawning.
     await progress(b, "spawning", network_info=b.vifs, bdms=b.bdms)
 
 
 async def detach_volumes(b: Build) -> None:
-    await volumes.detach_all(b.agent.volumes, b.token, b.instance.project_id, b.bdms,
-                             made_only=True)
+    await volumes.detach_all(b.agent.volumes, b.ctx, b.bdms, made_only=True)
 
 
 async def spawn(b: Build) -> None:
@@ -107,7 +110,7 @@ class Step:
 
 STEPS = (
     Step("14-18", "get the instance from the conductor", get_instance),
-    Step("19-21", "image metadata from the image service", fetch_image),
+    Step("19-21", "image metadata (data from the image service at spawn)", fetch_image),
     Step("22-24", "ports and IPs from the network service", allocate_network, release_network),
     Step("25-27", "volume attachments from the volume service", attach_volumes,
          detach_volumes),
@@ -150,7 +153,7 @@ def guest_spec(b: Build) -> GuestSpec:
     return GuestSpec(
         instance_id=i.id, name=i.name, hostname=i.hostname, vcpus=i.flavor.vcpus,
         memory_mb=i.flavor.ram, root_gb=i.flavor.disk, image=b.image,
-        image_data=b.agent.image_data(b.token, i.image_ref) if i.image_ref else None,
+        image_data=b.agent.image_data(b.ctx, i.image_ref) if i.image_ref else None,
         nics=[Nic(v.port_id, v.mac, v.network_id, [ip["address"] for ip in v.ips], v.mtu,
                   v.details) for v in b.vifs],
         disks=b.disks, user_data=i.user_data, key_data=i.key_data, key_name=i.key_name,
@@ -158,7 +161,7 @@ def guest_spec(b: Build) -> GuestSpec:
         availability_zone=i.availability_zone or "nova", launch_index=i.launch_index,
         ephemeral_gb=i.flavor.ephemeral, swap_mb=i.flavor.swap,
         flavor_name=i.flavor.name, user_id=i.user_id, project_id=i.project_id,
-        image_by_id=b.agent.image_source(b.token))
+        image_by_id=b.agent.image_source(b.ctx))
 
 
 def power_state_name(state: int) -> str:

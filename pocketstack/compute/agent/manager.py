@@ -13,10 +13,7 @@ from typing import Any
 from pocketstack.compute.agent import build, network, volumes
 from pocketstack.compute.agent.messages import BuildRequest
 from pocketstack.compute.conductor.messages import Bdm, ConductorClient, NetworkRequest
-from pocketstack.compute.remote.image import ImageAPI
-from pocketstack.compute.remote.network import NetworkAPI
-from pocketstack.compute.remote.placement import PlacementAPI, provider_uuid
-from pocketstack.compute.remote.volume import VolumeAPI
+from pocketstack.compute.remote.placement import PlacementAPI, host_inventory, provider_uuid
 from pocketstack.compute.scheduler.messages import HostReport
 from pocketstack.compute.virt.driver import (
     CanAttachInterface,
@@ -32,27 +29,30 @@ from pocketstack.compute.virt.driver import (
 from pocketstack.core import exceptions as exc
 from pocketstack.core.context import RequestContext
 from pocketstack.core.tracing import Tracer
+from pocketstack.image.client import ImageClient
+from pocketstack.network.client import NetworkClient
+from pocketstack.volume.client import VolumeClient
 
 log = logging.getLogger(__name__)
 
 
 class ComputeAgent:
     def __init__(self, host: str, driver: Driver, conductor: ConductorClient,
-                 images: ImageAPI, network: NetworkAPI, volumes: VolumeAPI,
+                 images: ImageClient, network: NetworkClient, volumes: VolumeClient,
                  placement: PlacementAPI, tracer: Tracer, ratios: dict[str, float]):
         self.host, self.driver, self.conductor = host, driver, conductor
         self.images, self.network, self.volumes = images, network, volumes
         self.placement, self.tracer, self.ratios = placement, tracer, ratios
         self.provider_id = provider_uuid(host)
 
-    def image_data(self, token: str | None,
+    def image_data(self, ctx: RequestContext,
                    image_id: str) -> Callable[[], AsyncIterator[bytes]]:
-        return lambda: self.images.data(token, image_id)
+        return lambda: self.images.data(ctx, image_id)
 
-    def image_source(self, token: str | None) -> Callable[[str], Awaitable[ImageSource]]:
+    def image_source(self, ctx: RequestContext) -> Callable[[str], Awaitable[ImageSource]]:
         """What a driver calls for another image (a kernel or ramdisk an image names)."""
         async def source(image_id: str) -> ImageSource:
-            return await self.images.get(token, image_id), self.image_data(token, image_id)
+            return await self.images.get(ctx, image_id), self.image_data(ctx, image_id)
         return source
 
     # -- the launch (steps 13-28) -----------------------------------------------------
@@ -76,8 +76,8 @@ class ComputeAgent:
         with self.tracer.span("terminate the instance", host=self.host):
             info = await self.conductor.get_instance(ctxt, instance_id)
             await self.driver.destroy(instance_id)
-            await network.release(self.network, ctxt.auth_token, info.network_info)
-            await volumes.detach_all(self.volumes, ctxt.auth_token, info.project_id, info.bdms)
+            await network.release(self.network, ctxt, info.network_info)
+            await volumes.detach_all(self.volumes, ctxt, info.bdms)
             await self.conductor.instance_destroyed(ctxt, instance_id)
 
     async def reboot_instance(self, ctxt: RequestContext, instance_id: str, hard: bool) -> None:
@@ -95,21 +95,20 @@ class ComputeAgent:
     async def snapshot_instance(self, ctxt: RequestContext, instance_id: str,
                                 image_id: str) -> None:
         """The root disk into the queued image the API made (deleted if this fails)."""
-        token = ctxt.auth_token
 
         async def take() -> None:
             if not isinstance(self.driver, CanSnapshot):
                 raise DriverError("The hypervisor of this host cannot snapshot servers.")
             try:
-                image = await self.images.get(token, image_id)
+                image = await self.images.get(ctxt, image_id)
                 fmt = self.driver.snapshot_format
                 if image.get("disk_format") != fmt or image.get("container_format") != "bare":
-                    await self.images.set_formats(token, image_id, fmt, "bare")
+                    await self.images.set_formats(ctxt, image_id, fmt, "bare")
                 await self.driver.snapshot(
-                    instance_id, lambda data: self.images.upload(token, image_id, data))
+                    instance_id, lambda data: self.images.upload(ctxt, image_id, data))
             except BaseException:
                 with contextlib.suppress(Exception):
-                    await self.images.delete(token, image_id)
+                    await self.images.delete(ctxt, image_id)
                 raise
         with self.tracer.span("snapshot the instance", host=self.host, image=image_id):
             await self._power(ctxt, instance_id, "compute_snapshot_instance", take, None)
@@ -146,12 +145,11 @@ class ComputeAgent:
         bdm = Bdm(id=bdm_id, source_type="volume", destination_type="volume",
                   volume_id=volume_id, device_name=device,
                   delete_on_termination=delete_on_termination, tag=tag)
-        bdm, connection = await volumes.attach(self.volumes, ctxt.auth_token, info, self.host,
-                                               bdm)
+        bdm, connection = await volumes.attach(self.volumes, ctxt, info, self.host, bdm)
         try:
             await self.driver.attach_volume(instance_id, Disk(volume_id, device, connection))
         except BaseException:
-            await volumes.detach_all(self.volumes, ctxt.auth_token, info.project_id, [bdm])
+            await volumes.detach_all(self.volumes, ctxt, [bdm])
             raise
         await self.conductor.save_bdm(ctxt, instance_id, bdm)
         return bdm.model_dump()
@@ -165,7 +163,7 @@ class ComputeAgent:
         if isinstance(self.driver, CanAttachVolume):
             await self.driver.detach_volume(instance_id, volume_id)
         if bdm.attachment_id:
-            await self.volumes.detach(ctxt.auth_token, info.project_id, bdm.attachment_id)
+            await self.volumes.delete_attachment(ctxt, bdm.attachment_id)
         await self.conductor.delete_bdm(ctxt, bdm.id)
 
     async def attach_interface(self, ctxt: RequestContext, instance_id: str,
@@ -175,13 +173,13 @@ class ComputeAgent:
             raise exc.Conflict("The hypervisor of this host cannot attach interfaces.")
         info = await self.conductor.get_instance(ctxt, instance_id)
         req = NetworkRequest(network_id=network_id, port_id=port_id, fixed_ip=fixed_ip)
-        vif = await network.allocate_one(self.network, ctxt.auth_token, req, instance_id,
+        vif = await network.allocate_one(self.network, ctxt, req, instance_id,
                                          self.host, info.project_id, [])
         try:
             await self.driver.attach_interface(instance_id, Nic(
                 vif.port_id, vif.mac, vif.network_id, [ip["address"] for ip in vif.ips]))
         except BaseException:
-            await network.release(self.network, ctxt.auth_token, [vif])
+            await network.release(self.network, ctxt, [vif])
             raise
         await self.conductor.save_interfaces(ctxt, instance_id, [*info.network_info, vif])
         return vif.model_dump()
@@ -194,7 +192,7 @@ class ComputeAgent:
             raise exc.NotFound(f"Port {port_id} is not attached to {instance_id}.")
         if isinstance(self.driver, CanAttachInterface):
             await self.driver.detach_interface(instance_id, port_id)
-        await network.release(self.network, ctxt.auth_token, [vif])
+        await network.release(self.network, ctxt, [vif])
         await self.conductor.save_interfaces(
             ctxt, instance_id, [v for v in info.network_info if v.port_id != port_id])
 
@@ -210,12 +208,8 @@ class ComputeAgent:
 
     async def _report_to_placement(self, report: HostReport) -> None:
         await self.placement.ensure_provider(self.host, self.provider_id)
-        inventory = {
-            rc: {"total": total, "reserved": 0, "min_unit": 1, "max_unit": total,
-                 "step_size": 1, "allocation_ratio": self.ratios[rc]}
-            for rc, total in (("VCPU", report.vcpus), ("MEMORY_MB", report.memory_mb),
-                              ("DISK_GB", report.disk_gb))}
-        await self.placement.set_inventory(self.provider_id, inventory)
+        await self.placement.set_inventory(self.provider_id,
+                                           host_inventory(report, self.ratios))
 
     async def _heartbeat(self, ctxt: RequestContext) -> None:
         await self.conductor.report_host(ctxt, await self._report())

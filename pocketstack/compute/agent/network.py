@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pocketstack.compute.conductor.messages import NetworkRequest, Vif
-from pocketstack.compute.remote.network import NetworkAPI
-
-OWNER = "compute:nova"
+from pocketstack.core.context import RequestContext
+from pocketstack.network.client import NetworkClient
 
 
 def vif(port: dict[str, Any], network: dict[str, Any], created: bool) -> Vif:
@@ -19,47 +18,43 @@ def vif(port: dict[str, Any], network: dict[str, Any], created: bool) -> Vif:
                mtu=network.get("mtu") or 1500, details=port.get("binding:vif_details") or {})
 
 
-async def allocate_one(net: NetworkAPI, token: str | None, req: NetworkRequest,
+async def allocate_one(net: NetworkClient, ctx: RequestContext, req: NetworkRequest,
                        instance_id: str, host: str, project_id: str,
                        security_groups: list[str]) -> Vif:
-    binding = {"device_id": instance_id, "device_owner": OWNER, "binding:host_id": host}
+    """The port made (created and bound in one request) or the user's port bound."""
     if req.port_id:
-        port = await net.update_port(token, req.port_id, binding)
+        port = await net.bind_port(ctx, req.port_id, host, instance_id)
         created = False
     else:
-        body: dict[str, Any] = {"network_id": req.network_id, "project_id": project_id,
-                                **binding}
-        if req.fixed_ip:
-            body["fixed_ips"] = [{"ip_address": req.fixed_ip}]
-        if security_groups:
-            body["security_groups"] = security_groups
-        port = await net.create_port(token, body)
+        port = await net.create_port(
+            ctx, req.network_id, device_id=instance_id, host=host, project_id=project_id,
+            fixed_ips=[{"ip_address": req.fixed_ip}] if req.fixed_ip else None,
+            security_groups=security_groups or None)
         created = True
     network = {"name": req.network_name, "mtu": req.mtu} if req.network_name else (
-        await net.get_network(token, port["network_id"]))
+        await net.get_network(ctx, port["network_id"]))
     return vif(port, network, created)
 
 
-async def allocate(net: NetworkAPI, token: str | None, requests: list[NetworkRequest],
+async def allocate(net: NetworkClient, ctx: RequestContext, requests: list[NetworkRequest],
                    instance_id: str, host: str, project_id: str,
                    security_groups: list[str]) -> list[Vif]:
     """A port per request, all or none: on an error the ones made are released."""
     vifs: list[Vif] = []
     try:
         for req in requests:
-            vifs.append(await allocate_one(net, token, req, instance_id, host, project_id,
+            vifs.append(await allocate_one(net, ctx, req, instance_id, host, project_id,
                                            security_groups))
     except BaseException:
-        await release(net, token, vifs)
+        await release(net, ctx, vifs)
         raise
     return vifs
 
 
-async def release(net: NetworkAPI, token: str | None, vifs: list[Vif]) -> None:
+async def release(net: NetworkClient, ctx: RequestContext, vifs: list[Vif]) -> None:
     """Delete the ports made for the instance; unbind the user's own."""
     for v in vifs:
         if v.created:
-            await net.delete_port(token, v.port_id)
+            await net.delete_port(ctx, v.port_id)
         else:
-            await net.update_port(token, v.port_id, {"device_id": "", "device_owner": "",
-                                                     "binding:host_id": ""})
+            await net.unbind_port(ctx, v.port_id)

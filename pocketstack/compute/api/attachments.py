@@ -73,7 +73,7 @@ async def attach_volume(server_id: str, request: Request, body: JSON,
     bdms = await svc.store.bdms(inst.id)
     if any(b.volume_id == volume_id for b in bdms):
         raise exc.BadRequest(f"Invalid volume: volume {volume_id} is already attached.")
-    vol = await svc.volumes.get(ctx.auth_token, ctx.project_id, volume_id)
+    vol = await svc.volumes.get_volume(ctx, volume_id)
     if vol.get("status") != "available":
         raise exc.BadRequest(f"Invalid volume: volume {volume_id} status must be available, "
                              f"but it is {vol.get('status')}")
@@ -150,7 +150,7 @@ async def attach_interface(server_id: str, request: Request, body: JSON,
         await svc._port(ctx, port_id)
     elif net_id:
         try:
-            await svc.network.get_network(ctx.auth_token, net_id)
+            await svc.network.get_network(ctx, net_id)
         except exc.NotFound:
             raise exc.NotFound(f"Network {net_id} could not be found.") from None
     fixed_ip = ips[0].get("ip_address") if ips else None

@@ -23,10 +23,7 @@ from pocketstack.compute.models import (
     ServerGroup,
 )
 from pocketstack.compute.quotas import Quotas
-from pocketstack.compute.remote.image import ImageAPI
-from pocketstack.compute.remote.network import NetworkAPI
 from pocketstack.compute.remote.placement import PlacementAPI
-from pocketstack.compute.remote.volume import VolumeAPI
 from pocketstack.compute.scheduler.messages import (
     FlavorSpec,
     GroupSpec,
@@ -40,6 +37,9 @@ from pocketstack.core.context import RequestContext
 from pocketstack.core.policy import Enforcer
 from pocketstack.core.rpc import RPC
 from pocketstack.core.tracing import Tracer
+from pocketstack.image.client import ImageClient
+from pocketstack.network.client import NetworkClient
+from pocketstack.volume.client import VolumeClient
 
 UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
                   r"[0-9a-fA-F]{12}$")
@@ -53,8 +53,8 @@ def hostname_of(name: str) -> str:
 
 class ComputeAPI:
     def __init__(self, store: Store, policy: Enforcer, rpc: RPC, tracer: Tracer,
-                 settings: ComputeConfig, images: ImageAPI, network: NetworkAPI,
-                 volumes: VolumeAPI, placement: PlacementAPI,
+                 settings: ComputeConfig, images: ImageClient, network: NetworkClient,
+                 volumes: VolumeClient, placement: PlacementAPI,
                  service_up: Callable[[str], Awaitable[bool]]):
         db = store.db
         self.db, self.store, self.policy = db, store, policy
@@ -102,7 +102,7 @@ class ComputeAPI:
             raise exc.Forbidden("Policy doesn't allow os_compute_api:servers:create:"
                                 "forced_host to be performed.")
         sg_ids = await self.network.security_group_ids(
-            ctx.auth_token, [g.name for g in s.security_groups]) if s.security_groups else []
+            ctx, [g.name for g in s.security_groups]) if s.security_groups else []
         await self._volumes_exist(ctx, bdms)
         instances, reservation = await self._insert(
             ctx, s, count, flavor, image, networks, key, group, zone, bdms, req.scheduler_hints,
@@ -160,7 +160,7 @@ class ComputeAPI:
             return {}
         image_id = image_ref.rstrip("/").rsplit("/", 1)[-1]
         try:
-            image = await self.images.get(ctx.auth_token, image_id)
+            image = await self.images.get(ctx, image_id)
         except exc.NotFound:
             raise exc.BadRequest(f"Image {image_id} could not be found.") from None
         if image.get("status") not in (None, "active"):
@@ -205,13 +205,13 @@ class ComputeAPI:
 
     async def _network(self, ctx: RequestContext, network_id: str) -> dict[str, Any]:
         try:
-            return await self.network.get_network(ctx.auth_token, network_id)
+            return await self.network.get_network(ctx, network_id)
         except exc.NotFound:
             raise exc.BadRequest(f"Network {network_id} could not be found.") from None
 
     async def _port(self, ctx: RequestContext, port_id: str) -> dict[str, Any]:
         try:
-            port = await self.network.get_port(ctx.auth_token, port_id)
+            port = await self.network.get_port(ctx, port_id)
         except exc.NotFound:
             raise exc.BadRequest(f"Port {port_id} could not be found.") from None
         if port.get("device_id"):
@@ -219,7 +219,7 @@ class ComputeAPI:
         return port
 
     async def _auto_network(self, ctx: RequestContext) -> dict[str, Any]:
-        nets = [n for n in await self.network.list_networks(ctx.auth_token)
+        nets = [n for n in await self.network.list_networks(ctx)
                 if not n.get("router:external")]
         mine = [n for n in nets if n.get("project_id") == ctx.project_id] or nets
         if not mine:
@@ -264,7 +264,7 @@ class ComputeAPI:
         for b in bdms:
             if b["volume_id"]:
                 try:
-                    vol = await self.volumes.get(ctx.auth_token, ctx.project_id, b["volume_id"])
+                    vol = await self.volumes.get_volume(ctx, b["volume_id"])
                 except exc.NotFound:
                     raise exc.BadRequest(f"Volume {b['volume_id']} could not be found.") \
                         from None
@@ -334,10 +334,11 @@ class ComputeAPI:
 
     async def delete(self, ctx: RequestContext, inst: Instance) -> None:
         with self.tracer.span("delete the server", instance=inst.id):
+            agent_up = bool(inst.host) and await self.service_up(inst.host)
             await self.store.start_action(inst.id, "delete", ctx.request_id, ctx.project_id,
-                                          ctx.user_id)
-            if inst.host and await self.service_up(inst.host):
-                await self.store.update(inst.id, {"task_state": "deleting"})
+                                          ctx.user_id,
+                                          {"task_state": "deleting"} if agent_up else None)
+            if agent_up:
                 await self.compute.prepare(server=inst.host).terminate_instance(ctx, inst.id)
                 return
             await self.local_delete(ctx, inst)
@@ -346,7 +347,7 @@ class ComputeAPI:
         """No agent can do it: release what the instance holds from here."""
         await self.store.mark_deleted(inst.id)
         bdms = await self.store.bdms(inst.id)
-        await cleanup.release_all(inst, bdms, ctx.auth_token, self.network, self.volumes,
+        await cleanup.release_all(inst, bdms, ctx, self.network, self.volumes,
                                   self.placement, deleting=True)
         await self.scheduler.instance_removed(ctx, inst.id)
 
@@ -363,8 +364,7 @@ class ComputeAPI:
         if not inst.host:
             raise exc.Conflict(f"Instance {inst.id} is not on a host.")
         await self.store.start_action(inst.id, action, ctx.request_id, ctx.project_id,
-                                      ctx.user_id)
-        if task_state:
-            await self.store.update(inst.id, {"task_state": task_state})
+                                      ctx.user_id,
+                                      {"task_state": task_state} if task_state else None)
         with self.tracer.span(f"{action} on compute.{inst.host}", instance=inst.id):
             return await call(self.compute.prepare(server=inst.host))

@@ -3,6 +3,7 @@ was booted from, then the server's agent streams its root disk into it."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fastapi import Request, Response
@@ -74,13 +75,14 @@ async def create_image(request: Request, ctx: RequestContext, inst: Instance,
         raise exc.Conflict(f"Cannot 'createImage' instance {inst.id} while it is in "
                            f"vm_state {inst.vm_state}"
                            + (f" task_state {inst.task_state}" if inst.task_state else ""))
-    image = await svc.images.create(ctx.auth_token, image_body(inst, ctx, name, metadata))
+    image = await svc.images.create(ctx, **image_body(inst, ctx, name, metadata))
     try:
         await svc.on_host(ctx, inst, "createImage", "image_snapshot",
                           lambda c: c.snapshot_instance(ctx, inst.id, image["id"]),
                           SNAPSHOT_STATES)
     except BaseException:
-        await svc.images.delete(ctx.auth_token, image["id"])
+        with contextlib.suppress(exc.NotFound):
+            await svc.images.delete(ctx, image["id"])
         raise
     if at_least(version(request), "2.45"):
         return JSONResponse({"image_id": image["id"]}, status_code=202)

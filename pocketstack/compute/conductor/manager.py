@@ -12,23 +12,24 @@ from typing import Any
 from pocketstack.compute import cleanup
 from pocketstack.compute.agent.messages import BuildRequest, ComputeClient
 from pocketstack.compute.conductor.messages import Bdm, InstanceInfo, Vif
-from pocketstack.compute.remote.network import NetworkAPI
 from pocketstack.compute.remote.placement import PlacementAPI
-from pocketstack.compute.remote.volume import VolumeAPI
 from pocketstack.compute.scheduler.messages import FlavorSpec, HostReport, SchedulerClient
 from pocketstack.compute.store import Store, now
 from pocketstack.config import ComputeConfig
 from pocketstack.core.context import RequestContext
 from pocketstack.core.rpc import RPC
 from pocketstack.core.tracing import Tracer
+from pocketstack.network.client import NetworkClient
+from pocketstack.volume.client import VolumeClient
 
 log = logging.getLogger(__name__)
 BUILD_EVENT = "compute__do_build_and_run_instance"
 
 
 class ConductorManager:
-    def __init__(self, store: Store, rpc: RPC, placement: PlacementAPI, network: NetworkAPI,
-                 volumes: VolumeAPI, tracer: Tracer, settings: ComputeConfig,
+    def __init__(self, store: Store, rpc: RPC, placement: PlacementAPI,
+                 network: NetworkClient, volumes: VolumeClient, tracer: Tracer,
+                 settings: ComputeConfig,
                  service_token: Callable[[], Awaitable[str]]):
         self.store, self.placement = store, placement
         self.network, self.volumes = network, volumes
@@ -164,6 +165,15 @@ class ConductorManager:
         await self.store.save_node(report)
         await self.scheduler.update_host(ctxt, report)
 
+    async def report_hosts(self, ctxt: RequestContext, reports: list[HostReport],
+                           alive: list[str]) -> None:
+        """`report_host` for a process of many fake hosts: one transaction each for
+        the heartbeats and the changed compute nodes, one message to the schedulers."""
+        await self.store.records.heartbeat_many(alive, "nova-compute", "compute")
+        if reports:
+            await self.store.save_nodes(reports)
+        await self.scheduler.update_hosts(ctxt, reports, alive)
+
     async def sync_power_states(self, ctxt: RequestContext, host: str,
                                 states: dict[str, int]) -> None:
         """The driver is the truth for power: record it; an ACTIVE instance found
@@ -188,7 +198,7 @@ class ConductorManager:
         if timeout <= 0:
             return 0
         stuck = await self.store.building_since(now() - timedelta(seconds=timeout))
-        token = await self.service_token() if stuck else None
+        ctx = RequestContext.admin(auth_token=await self.service_token()) if stuck else None
         for inst in stuck:
             message = (f"Build of instance {inst.id} aborted: it did not become ACTIVE "
                        f"within build_timeout ({timeout} s)"
@@ -197,7 +207,7 @@ class ConductorManager:
             if not await self.store.set_error(inst.id, message, host=inst.host):
                 continue
             bdms = await self.store.bdms(inst.id)
-            await cleanup.release_all(inst, bdms, token, self.network, self.volumes,
+            await cleanup.release_all(inst, bdms, ctx, self.network, self.volumes,
                                       self.placement, deleting=False)
             await self.store.update(inst.id, {"network_info": []})
             await self.scheduler.instance_removed(RequestContext.admin(), inst.id,

@@ -125,6 +125,11 @@ class ConductorClient(rpc.Client):
     async def report_host(self, ctxt: RequestContext, report: HostReport) -> None:
         await self.call(ctxt, "report_host", report=report)
 
+    async def report_hosts(self, ctxt: RequestContext, reports: list[HostReport],
+                           alive: list[str]) -> None:
+        """Many hosts' heartbeats at once: `alive` are up now, `reports` changed."""
+        await self.call(ctxt, "report_hosts", reports=reports, alive=alive)
+
     async def sync_power_states(self, ctxt: RequestContext, host: str,
                                 states: dict[str, int]) -> None:
         await self.cast(ctxt, "sync_power_states", host=host, states=states)

@@ -1,4 +1,3 @@
-"""The other services compute talks to, each behind a small interface: a REST
-client of its documented OpenStack API, and a stateful in-memory fake that
-the all-in-one uses when that service is not part of the build (and tests use
-to run the launch without them)."""
+"""Placement as compute reaches it (placement.py: a REST client and a stateful
+fake). The image, network and volume services are reached through their own
+packages' `client.py`, with fakes next to them (`fake_client.py`)."""

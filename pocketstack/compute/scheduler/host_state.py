@@ -91,6 +91,8 @@ class HostStates:
         self.down_after = down_after
         self.default_zone = default_zone
         self.hosts: dict[str, HostState] = {}
+        self.order: list[HostState] = []  # in arrival order: what selection walks
+        self._zones: dict[str, list[HostState]] | None = None  # zone -> its hosts
         self.where: dict[str, str] = {}  # instance id -> host
         self._aggregates: list[tuple[Aggregate, list[str]]] = []
 
@@ -105,9 +107,18 @@ class HostStates:
                 cpu_ratio=self.ratios[0], ram_ratio=self.ratios[1], disk_ratio=self.ratios[2],
                 default_zone=self.default_zone)
             state.aggregates = [a for a, hosts in self._aggregates if r.host in hosts]
+            self.order.append(state)
+            self._zones = None
         state.vcpus, state.memory_mb, state.disk_gb = r.vcpus, r.memory_mb, r.disk_gb
         state.hypervisor_type, state.cpu_arch = r.hypervisor_type, r.cpu_arch
         state.seen_at, state.disabled = r.seen_at, r.disabled
+
+    def seen(self, hosts: list[str], at: float) -> None:
+        """Heartbeats without a change of size: only the time moves."""
+        for name in hosts:
+            state = self.hosts.get(name)
+            if state is not None:
+                state.seen_at = at
 
     def placed(self, instance_id: str, host: str, resources: Resources) -> None:
         self.removed(instance_id)
@@ -129,8 +140,22 @@ class HostStates:
 
     def set_aggregates(self, aggregates: list[tuple[Aggregate, list[str]]]) -> None:
         self._aggregates = aggregates
+        member: dict[str, list[Aggregate]] = {}
+        for agg, hosts in aggregates:
+            for name in hosts:
+                member.setdefault(name, []).append(agg)
         for state in self.hosts.values():
-            state.aggregates = [a for a, hosts in aggregates if state.host in hosts]
+            state.aggregates = member.get(state.host, [])
+        self._zones = None
+
+    def in_zone(self, zone: str) -> list[HostState]:
+        """The hosts of an availability zone, from an index rebuilt only when hosts
+        or aggregates change."""
+        if self._zones is None:
+            self._zones = {}
+            for state in self.order:
+                self._zones.setdefault(state.availability_zone, []).append(state)
+        return self._zones.get(zone, [])
 
     def set_disabled(self, disabled: dict[str, bool]) -> None:
         for host, off in disabled.items():

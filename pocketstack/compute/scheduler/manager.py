@@ -1,6 +1,7 @@
 """The scheduler's RPC API (topic `scheduler`): steps 9-12 of the launch.
 
-For each instance of a request: filter the hosts, weigh those left, then
+For each instance of a request: filter the hosts, weigh those left (both in
+selection.py, which looks at a sample rather than every host), then
 claim on the best one in placement (the claim is an allocation; when
 placement refuses it, capacity or a concurrent writer, the next host is
 tried); record the host on the instance and cast the build to
@@ -11,14 +12,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections.abc import Collection
 
 from pocketstack.compute.agent.messages import BuildRequest, ComputeClient
 from pocketstack.compute.remote.placement import PlacementAPI
 from pocketstack.compute.scheduler.filters import FILTERS, Filter
 from pocketstack.compute.scheduler.host_state import Aggregate, HostState, HostStates
 from pocketstack.compute.scheduler.messages import HostReport, RequestSpec, Selection
-from pocketstack.compute.scheduler.weighers import WEIGHERS, Weigher, rank
+from pocketstack.compute.scheduler.selection import NoValidHost, Selector
+from pocketstack.compute.scheduler.weighers import WEIGHERS, Weigher
 from pocketstack.compute.store import Store
 from pocketstack.config import ComputeConfig
 from pocketstack.core.context import RequestContext
@@ -26,10 +28,6 @@ from pocketstack.core.rpc import RPC
 from pocketstack.core.tracing import Tracer
 
 log = logging.getLogger(__name__)
-
-
-class NoValidHost(Exception):
-    pass
 
 
 class SchedulerManager:
@@ -42,6 +40,8 @@ class SchedulerManager:
         self.weighers: list[tuple[Weigher, float]] = [
             (WEIGHERS[n](), settings.weigher_multipliers.get(n, 1.0))
             for n in settings.scheduler_weighers]
+        self.selector = Selector(states, self.filters, self.weighers,
+                                 settings.scheduler_hosts_to_weigh)
 
     async def load(self) -> None:
         """Build the host states from the database (once, at start)."""
@@ -71,6 +71,12 @@ class SchedulerManager:
     async def update_host(self, ctxt: RequestContext, report: HostReport) -> None:
         self.states.update(report)
 
+    async def update_hosts(self, ctxt: RequestContext, reports: list[HostReport],
+                           seen: list[str], seen_at: float) -> None:
+        for report in reports:
+            self.states.update(report)
+        self.states.seen(seen, seen_at)
+
     async def instance_placed(self, ctxt: RequestContext, instance_id: str, host: str,
                               resources: dict[str, int]) -> None:
         self.states.placed(instance_id, host, resources)
@@ -98,19 +104,19 @@ class SchedulerManager:
                             spec: RequestSpec) -> None:
         resources = spec.resources()
         with self.tracer.span("filter, weigh and claim", "10", instance=instance_id) as span:
-            try:
-                ranked = self.select(spec)
-            except NoValidHost as err:
-                span.attributes["result"] = "no valid host"
-                await self.store.set_error(instance_id, "No valid host was found. " + str(err),
-                                           details=str(err))
-                return
-            chosen, alternates = await self._claim(ctxt, instance_id, spec, ranked, resources)
-            if chosen is None:
-                await self.store.set_error(
-                    instance_id, "No valid host was found. There are not enough hosts "
-                    "available: every claim was refused by placement.")
-                return
+            refused: set[str] = set()  # hosts whose claim placement refused
+            chosen = None
+            while chosen is None:
+                try:
+                    ranked = self.select(spec, refused)
+                except NoValidHost as err:
+                    span.attributes["result"] = "no valid host"
+                    await self.store.set_error(
+                        instance_id, "No valid host was found. " + str(err), details=str(err))
+                    return
+                chosen, alternates = await self._claim(ctxt, instance_id, spec, ranked,
+                                                       resources)
+                refused.update(h.host for h in ranked)
             span.attributes["host"] = chosen.host
         with self.tracer.span("record the host on the instance", "11", host=chosen.host):
             recorded = await self.store.update(
@@ -127,28 +133,9 @@ class SchedulerManager:
                     instance_id=instance_id, host=chosen.host, node=chosen.node,
                     provider_id=chosen.provider_id, spec=spec, alternates=alternates))
 
-    def select(self, spec: RequestSpec) -> list[HostState]:
+    def select(self, spec: RequestSpec, exclude: Collection[str] = ()) -> list[HostState]:
         """The hosts that pass every filter, best first; NoValidHost says who removed what."""
-        hosts = list(self.states.hosts.values())
-        if spec.force_host:
-            hosts = [h for h in hosts if h.host == spec.force_host]
-        removed: Counter[str] = Counter()
-        examples: dict[str, str] = {}
-        for flt in self.filters:
-            kept = []
-            for host in hosts:
-                verdict = flt.check(spec, host)
-                if verdict.passed:
-                    kept.append(host)
-                else:
-                    removed[flt.name] += 1
-                    examples.setdefault(flt.name, f"{host.host}: {verdict.reason}")
-            hosts = kept
-            if not hosts:
-                break
-        if not hosts:
-            raise NoValidHost(_explain(len(self.states.hosts), removed, examples))
-        return [h for _, h in rank(spec, hosts, self.weighers)]
+        return self.selector.select(spec, exclude)
 
     async def _claim(self, ctxt: RequestContext, instance_id: str, spec: RequestSpec,
                      ranked: list[HostState], resources: dict[str, int],
@@ -162,10 +149,3 @@ class SchedulerManager:
                               for h in rest]
             self.states.removed(instance_id)
         return None, []
-
-
-def _explain(total: int, removed: Counter[str], examples: dict[str, str]) -> str:
-    if total == 0:
-        return "There are no compute hosts."
-    parts = [f"{name} removed {n} (e.g. {examples[name]})" for name, n in removed.items()]
-    return f"Of {total} host(s), filter " + "; ".join(parts) + "."

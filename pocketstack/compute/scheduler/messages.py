@@ -83,6 +83,11 @@ class SchedulerClient(rpc.Client):
     async def update_host(self, ctxt: RequestContext, report: HostReport) -> None:
         await self.fanout_cast(ctxt, "update_host", report=report)
 
+    async def update_hosts(self, ctxt: RequestContext, reports: list[HostReport],
+                           seen: list[str]) -> None:
+        await self.fanout_cast(ctxt, "update_hosts", reports=reports, seen=seen,
+                               seen_at=time.time())
+
     async def instance_placed(self, ctxt: RequestContext, instance_id: str, host: str,
                               resources: dict[str, int]) -> None:
         await self.fanout_cast(ctxt, "instance_placed", instance_id=instance_id, host=host,

@@ -18,6 +18,9 @@ class NoopAgent:
     def __init__(self, sink: StatusSink):
         self.sink = sink
 
+    def vif_details_for(self, network_id: str) -> dict[str, Any]:
+        return dict(self.vif_details)
+
     async def port_bound(self, ctx: RequestContext, binding: PortBinding) -> None:
         await self.sink.port_status(PortStatus(port_id=binding.port_id, host=binding.host,
                                                status="ACTIVE"))

@@ -4,7 +4,8 @@ The server calls a notifier after the transaction that made the change has
 committed. `port_bound` and `port_removed` are fire-and-forget: an agent
 answers a bound port by reporting its status (`StatusSink.port_status`),
 which is what turns a port ACTIVE. Nothing here blocks on the host.
-`vif_type`/`vif_details` are what a port bound through these agents gets.
+`vif_type` and `vif_details_for(network)` are what a port bound through these
+agents gets.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ class StatusSink(Protocol):
 
 class AgentNotifier(Protocol):
     vif_type: str
-    vif_details: dict[str, Any]
+
+    def vif_details_for(self, network_id: str) -> dict[str, Any]: ...
 
     async def port_bound(self, ctx: RequestContext, binding: PortBinding) -> None: ...
 

@@ -32,6 +32,9 @@ class RpcNotifier:
         self.vif_type = vif_type
         self.vif_details = vif_details or {"port_filter": False, "connectivity": "l2"}
 
+    def vif_details_for(self, network_id: str) -> dict[str, Any]:
+        return dict(self.vif_details)
+
     async def port_bound(self, ctx: RequestContext, binding: PortBinding) -> None:
         await self.client.port_bound(ctx, PortBound(binding=binding))
 

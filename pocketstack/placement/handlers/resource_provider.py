@@ -50,13 +50,10 @@ async def create_provider(req: Request) -> Response:
     if data.parent_provider_uuid is not None:
         http.require_field(req, "1.14", "parent_provider_uuid")
     async with svc.write() as s:
-        rp = await resource_provider.create(s, data.name, data.uuid, data.parent_provider_uuid)
-        uuid = rp.uuid
-    location = http.location(req, f"/resource_providers/{uuid}")
+        v = await resource_provider.create(s, data.name, data.uuid, data.parent_provider_uuid)
+    location = http.location(req, f"/resource_providers/{v.uuid}")
     if not http.want(req, "1.20"):
         return http.respond(None, 201, location)
-    async with svc.db.read() as s:
-        v = await resource_provider.view(s, uuid)
     return http.respond(render(req, v), 200, location)
 
 

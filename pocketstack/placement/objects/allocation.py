@@ -3,11 +3,13 @@
 `replace` is the one write path. Inside one transaction it checks consumer
 generations, validates amounts against each inventory's units, rewrites the
 consumers' allocation rows, then adds the net change to `inventories.used`
-with `UPDATE ... RETURNING` in a fixed (provider, class) order and refuses the
-whole write when any increased inventory goes over its capacity. The UPDATE
-holds the row lock (PostgreSQL) or the database write lock (SQLite, BEGIN
-IMMEDIATE) until commit, so concurrent claims serialise per inventory and
-can never overcommit; the fixed order keeps them free of deadlocks.
+with one `UPDATE ... RETURNING` (so a batch of claims costs the statements
+of one) and refuses the whole write when any increased inventory goes over
+its capacity. The rows are
+locked first in (provider, class) order (PostgreSQL, SELECT ... FOR UPDATE)
+or under the database write lock (SQLite, BEGIN IMMEDIATE) until commit, so
+concurrent claims serialise per inventory, never overcommit and never
+deadlock.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, case, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,9 +70,10 @@ async def replace(s: AsyncSession, items: list[ConsumerAllocations]) -> None:
                 new[it.consumer_uuid, inv.resource_provider_id, inv.resource_class_id] = amount
     consumers = await _consumers(s, [it.consumer_uuid for it in items])
     old = await _allocations_of(s, [c.id for c in consumers.values()])
-    ids = {}
+    ids = await _create_consumers(s, [it for it in items if it.consumer_uuid not in consumers])
     for it in items:
-        ids[it.consumer_uuid] = await _write_consumer(s, it, consumers.get(it.consumer_uuid))
+        if it.consumer_uuid in consumers:
+            ids[it.consumer_uuid] = await _write_consumer(s, it, consumers[it.consumer_uuid])
     if consumers:
         await s.execute(delete(Allocation).where(
             Allocation.consumer_id.in_([c.id for c in consumers.values()])))
@@ -143,22 +146,29 @@ def _check_units(inv: Row, amount: int, rc: str, uuid: str) -> None:
 
 async def _apply_usage(s: AsyncSession, delta: dict[tuple[int, int], int],
                        names: dict[tuple[int, int], tuple[str, str]]) -> None:
-    """Add each net change to `inventories.used`, in (provider, class) order; an
-    increase past the capacity refuses the whole write."""
-    for (rp, rc), change in sorted(delta.items()):
-        if change == 0:
-            continue
-        row = (await s.execute(
-            update(Inventory)
-            .where(Inventory.resource_provider_id == rp, Inventory.resource_class_id == rc)
-            .values(used=Inventory.used + change)
-            .returning(Inventory.used, Inventory.total, Inventory.reserved,
-                       Inventory.allocation_ratio)
-            .execution_options(synchronize_session=False))).first()
-        if row is None or change < 0:
-            continue
-        used, total, reserved, ratio = row
-        if used > (total - reserved) * ratio:
+    """Add each net change to `inventories.used` in one UPDATE (a CASE picks each
+    row's change: a claim, or a batch of fifty, is one statement); an increase
+    past the capacity refuses the whole write."""
+    changes = {key: change for key, change in sorted(delta.items()) if change}
+    if not changes:
+        return
+    inv = Inventory
+    row = tuple_(inv.resource_provider_id, inv.resource_class_id)
+    if s.get_bind().dialect.name != "sqlite":
+        # Row locks first, in one (provider, class) order for every writer: no
+        # deadlocks (SQLite's write lock already serialises the writers).
+        await s.execute(select(inv.id).where(row.in_(list(changes)))
+                        .order_by(inv.resource_provider_id, inv.resource_class_id)
+                        .with_for_update())
+    amount = case(*[((inv.resource_provider_id == rp) & (inv.resource_class_id == rc), n)
+                    for (rp, rc), n in changes.items()], else_=0)
+    rows = (await s.execute(
+        update(inv).where(row.in_(list(changes))).values(used=inv.used + amount)
+        .returning(inv.resource_provider_id, inv.resource_class_id, inv.used, inv.total,
+                   inv.reserved, inv.allocation_ratio)
+        .execution_options(synchronize_session=False))).all()
+    for rp, rc, used, total, reserved, ratio in sorted(rows):
+        if changes[rp, rc] > 0 and used > (total - reserved) * ratio:
             uuid, name = names.get((rp, rc), (rp, rc))
             raise exc.Conflict(
                 f"Unable to allocate inventory: Unable to create allocation for '{name}' on "
@@ -188,22 +198,29 @@ async def _allocations_of(s: AsyncSession, consumer_ids: list[int]) -> dict[tupl
     return {(rp, rc): int(n) for rp, rc, n in (await s.execute(q))}
 
 
-async def _write_consumer(s: AsyncSession, it: ConsumerAllocations,
-                          consumer: Consumer | None) -> int:
-    """Create or update the consumer under its generation; returns its id."""
-    project = it.project_id or (consumer.project_id if consumer else INCOMPLETE_CONSUMER)
-    user = it.user_id or (consumer.user_id if consumer else INCOMPLETE_CONSUMER)
-    ctype = it.consumer_type or (consumer.consumer_type if consumer else None)
-    if consumer is None:
+async def _create_consumers(s: AsyncSession, items: list[ConsumerAllocations],
+                            ) -> dict[str, int]:
+    """The new consumers, in one statement; their ids by uuid."""
+    for it in items:
         if it.check_generation and it.consumer_generation is not None:
             raise _consumer_conflict(it.consumer_uuid, None, it.consumer_generation)
-        try:
-            result = await s.execute(insert(Consumer).values(
-                uuid=it.consumer_uuid, project_id=project, user_id=user,
-                consumer_type=ctype, generation=1).returning(Consumer.id))
-            return result.scalar_one()
-        except IntegrityError:
-            raise _consumer_conflict(it.consumer_uuid, None, None) from None
+    if not items:
+        return {}
+    rows = [{"uuid": it.consumer_uuid, "project_id": it.project_id or INCOMPLETE_CONSUMER,
+             "user_id": it.user_id or INCOMPLETE_CONSUMER, "consumer_type": it.consumer_type,
+             "generation": 1} for it in items]
+    try:
+        result = await s.execute(insert(Consumer).returning(Consumer.uuid, Consumer.id), rows)
+    except IntegrityError:  # created meanwhile
+        raise _consumer_conflict(items[0].consumer_uuid, None, None) from None
+    return dict(result.all())
+
+
+async def _write_consumer(s: AsyncSession, it: ConsumerAllocations, consumer: Consumer) -> int:
+    """Update an existing consumer under its generation; returns its id."""
+    project = it.project_id or consumer.project_id
+    user = it.user_id or consumer.user_id
+    ctype = it.consumer_type or consumer.consumer_type
     if it.check_generation and it.consumer_generation != consumer.generation:
         raise _consumer_conflict(it.consumer_uuid, consumer.generation, it.consumer_generation)
     result = await s.execute(

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pocketstack.core import exceptions as exc
 from pocketstack.placement import errors
 from pocketstack.placement.models import Inventory, ResourceClass, ResourceProvider
 from pocketstack.placement.objects import resource_class, resource_provider
 
+CHUNK = 5000  # ids per IN list, under SQLite's and PostgreSQL's parameter limits
 FIELDS = ("total", "reserved", "min_unit", "max_unit", "step_size", "allocation_ratio")
 
 
@@ -70,35 +72,88 @@ async def unchanged(s: AsyncSession, rp: ResourceProvider, generation: int | Non
 async def replace(s: AsyncSession, rp: ResourceProvider, generation: int | None,
                   wanted: dict[str, InventoryRecord]) -> bool:
     """Make the provider's inventory exactly `wanted`; False when it already was."""
-    resource_provider.check_generation(rp, generation)
-    ids = await resource_class.ids_for(s, wanted)
-    unknown = sorted(set(wanted) - ids.keys())
+    return bool(await replace_many(s, {rp: (generation, wanted)}))
+
+
+async def replace_many(s: AsyncSession, wanted_by_rp: dict[ResourceProvider, tuple[
+        int | None, dict[str, InventoryRecord]]]) -> set[int]:
+    """`replace` for many providers at once (PUT inventories is one, POST /reshaper
+    many): their current rows in one query, the changes as bulk statements, one
+    generation bump for those that changed. Returns the ids of the changed ones."""
+    for rp, (generation, _) in wanted_by_rp.items():
+        resource_provider.check_generation(rp, generation)
+    names = {n for _, wanted in wanted_by_rp.values() for n in wanted}
+    ids = await resource_class.ids_for(s, names)
+    unknown = sorted(names - ids.keys())
     if unknown:
+        rp = next(rp for rp, (_, w) in wanted_by_rp.items() if set(w) & set(unknown))
         raise exc.BadRequest(f"Unknown resource class in inventory for resource provider "
                              f"{rp.uuid}: {', '.join(unknown)}")
-    current = await of_provider(s, rp.id)
-    removed = [name for name in current if name not in wanted]
-    changed = {n: r for n, r in wanted.items() if n not in current or not _same(current[n], r)}
-    if not removed and not changed:
-        return False
-    in_use = [n for n in removed if current[n].used > 0]
-    if in_use:
-        raise exc.Conflict(f"update conflict: Inventory for '{', '.join(in_use)}' on resource "
-                           f"provider '{rp.uuid}' in use.", code=errors.INVENTORY_INUSE)
-    if removed:
-        await s.execute(delete(Inventory).where(Inventory.id.in_(
-            [current[n].id for n in removed])))
-    # In class order: claims lock inventory rows in (provider, class) order too.
-    for name, rec in sorted(changed.items(), key=lambda item: ids[item[0]]):
-        if name in current:
-            await s.execute(update(Inventory).where(Inventory.id == current[name].id)
-                            .values(**rec.as_dict()))
-        else:
-            await s.execute(insert(Inventory).values(
-                resource_provider_id=rp.id, resource_class_id=ids[name], used=0,
-                **rec.as_dict()))
-    await resource_provider.bump_generation(s, rp)
-    return True
+    current = await _of_providers(s, [rp.id for rp in wanted_by_rp])
+    drop, updates, inserts, changed = [], [], [], set()
+    for rp, (_, wanted) in wanted_by_rp.items():
+        have = current.get(rp.id, {})
+        removed = [n for n in have if n not in wanted]
+        in_use = [n for n in removed if have[n].used > 0]
+        if in_use:
+            raise exc.Conflict(f"update conflict: Inventory for '{', '.join(in_use)}' on "
+                               f"resource provider '{rp.uuid}' in use.",
+                               code=errors.INVENTORY_INUSE)
+        drop += [have[n].id for n in removed]
+        for name, rec in wanted.items():
+            if name not in have:
+                inserts.append({"resource_provider_id": rp.id, "resource_class_id": ids[name],
+                                "used": 0, **rec.as_dict()})
+            elif not _same(have[name], rec):
+                updates.append({"_id": have[name].id, **rec.as_dict()})
+            else:
+                continue
+            changed.add(rp.id)
+        if removed:
+            changed.add(rp.id)
+    await _write(s, drop, updates, inserts)
+    await _bump([rp for rp in wanted_by_rp if rp.id in changed], s)
+    return changed
+
+
+async def _of_providers(s: AsyncSession, rp_ids: list[int]) -> dict[int, dict[str, Inventory]]:
+    out: dict[int, dict[str, Inventory]] = {}
+    for i in range(0, len(rp_ids), CHUNK):
+        q = (select(ResourceClass.name, Inventory)
+             .join(ResourceClass, ResourceClass.id == Inventory.resource_class_id)
+             .where(Inventory.resource_provider_id.in_(rp_ids[i:i + CHUNK])))
+        for name, inv in (await s.execute(q)).all():
+            out.setdefault(inv.resource_provider_id, {})[name] = inv
+    return out
+
+
+async def _write(s: AsyncSession, drop: list[int], updates: list[dict],
+                 inserts: list[dict]) -> None:
+    """Deletes, then updates and inserts in (provider, class) order, as claims lock them."""
+    for i in range(0, len(drop), CHUNK):
+        await s.execute(delete(Inventory).where(Inventory.id.in_(drop[i:i + CHUNK])))
+    if updates:
+        t = Inventory.__table__
+        await s.execute(update(t).where(t.c.id == bindparam("_id")),
+                        sorted(updates, key=lambda u: u["_id"]))
+    if inserts:
+        await s.execute(insert(Inventory), sorted(inserts, key=lambda r: (
+            r["resource_provider_id"], r["resource_class_id"])))
+
+
+async def _bump(rps: list[ResourceProvider], s: AsyncSession) -> None:
+    if len(rps) == 1:
+        await resource_provider.bump_generation(s, rps[0])  # compare-and-swap
+        return
+    rp_ids = [rp.id for rp in rps]
+    for i in range(0, len(rp_ids), CHUNK):
+        await s.execute(update(ResourceProvider)
+                        .where(ResourceProvider.id.in_(rp_ids[i:i + CHUNK]))
+                        .values(generation=ResourceProvider.generation + 1,
+                                updated_at=func.now())
+                        .execution_options(synchronize_session=False))
+    for rp in rps:  # as loaded, not as a change to flush over later bumps
+        set_committed_value(rp, "generation", rp.generation + 1)
 
 
 async def set_one(s: AsyncSession, rp: ResourceProvider, generation: int | None, name: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid as uuidlib
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, delete, exists, func, select, update
+from sqlalchemy import Select, and_, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -80,7 +80,9 @@ async def bump_generation(s: AsyncSession, rp: ResourceProvider) -> None:
 
 
 async def create(s: AsyncSession, name: str, uuid: str | None,
-                 parent_uuid: str | None) -> ResourceProvider:
+                 parent_uuid: str | None) -> ProviderView:
+    """A new provider (a root, or the child of `parent_uuid`). Two statements for a
+    root: thousands of hosts register at once."""
     uuid = uuid or str(uuidlib.uuid4())
     parent = None
     if parent_uuid is not None:
@@ -88,19 +90,18 @@ async def create(s: AsyncSession, name: str, uuid: str | None,
                                 .where(ResourceProvider.uuid == parent_uuid))
         if parent is None:
             raise exc.BadRequest(f"parent provider UUID {parent_uuid} does not exist.")
-    await _check_unique(s, name, uuid)
-    rp = ResourceProvider(uuid=uuid, name=name, generation=0,
-                          parent_provider_id=parent.id if parent else None,
-                          root_provider_id=parent.root_provider_id if parent else None)
-    s.add(rp)
+    t = ResourceProvider.__table__
     try:
-        await s.flush()
+        rp_id = await s.scalar(insert(t).values(
+            uuid=uuid, name=name, generation=0,
+            parent_provider_id=parent.id if parent else None,
+            root_provider_id=parent.root_provider_id if parent else None).returning(t.c.id))
     except IntegrityError:
         raise _duplicate(name, uuid) from None
-    if parent is None:
-        rp.root_provider_id = rp.id
-        await s.flush()
-    return rp
+    if parent is not None:
+        return await view(s, uuid)
+    await s.execute(update(t).where(t.c.id == rp_id).values(root_provider_id=rp_id))
+    return ProviderView(rp_id, uuid, name, 0, None, uuid)
 
 
 async def _check_unique(s: AsyncSession, name: str, uuid: str,

@@ -12,15 +12,15 @@ import httpx
 import pytest
 
 from pocketstack import config as configuration
-from pocketstack.compute.remote.image import FakeImageAPI
-from pocketstack.compute.remote.network import FakeNetworkAPI
 from pocketstack.compute.remote.placement import FakePlacement
-from pocketstack.compute.remote.volume import FakeVolumeAPI
 from pocketstack.compute.unit import ComputeUnit, Remotes, build
 from pocketstack.core import exceptions as exc
 from pocketstack.core.context import RequestContext
 from pocketstack.core.rpc import RPC, LocalTransport
+from pocketstack.image.fake_client import FakeImageClient
+from pocketstack.network.fake_client import FakeNetworkClient
 from pocketstack.runtime import Runtime
+from pocketstack.volume.fake_client import FakeVolumeClient
 
 IMAGE = "11111111-2222-3333-4444-555555555555"
 ARM_IMAGE = "11111111-2222-3333-4444-666666666666"
@@ -100,15 +100,15 @@ async def start_env(tmp_path, **compute: Any) -> Env:
     runtime = Runtime(cfg, httpx.AsyncClient())
     runtime.rpc = RPC(LocalTransport(), timeout=10)
     runtime.validator = FakeValidator()
-    network = FakeNetworkAPI()
+    network = FakeNetworkClient()
     private = network.add_network("private", "10.0.0.0/26", project_id="p-demo")
     network.add_network("public", "172.24.4.0/24", shared=True)["router:external"] = True
     remotes = Remotes(
-        FakeImageAPI([{"id": IMAGE, "name": "cirros", "status": "active", "size": 1 << 20,
+        FakeImageClient([{"id": IMAGE, "name": "cirros", "status": "active", "size": 1 << 20,
                        "min_ram": 0, "min_disk": 0},
                       {"id": ARM_IMAGE, "name": "arm", "status": "active", "size": 1 << 20,
                        "hw_architecture": "aarch64"}]),
-        network, FakeVolumeAPI(), FakePlacement())
+        network, FakeVolumeClient(), FakePlacement())
     unit = await build(runtime, remotes)
     await unit.start()
     await unit.bootstrap(None)

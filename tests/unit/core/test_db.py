@@ -1,13 +1,15 @@
 import asyncio
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import pytest
 from sqlalchemy import DateTime, Integer, String, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pocketstack.core import exceptions as exc
-from pocketstack.core import paging
+from pocketstack.core import paging, sqlite_inline
 from pocketstack.core.db import Database
 
 MIGRATION = '''
@@ -113,3 +115,49 @@ def test_limit_parsing():
     for bad in ("-1", "x"):
         with pytest.raises(exc.BadRequest):
             paging.parse_limit(bad)
+
+
+async def test_a_lock_held_elsewhere_is_waited_for_without_blocking_the_loop(db):
+    """Statements run on the loop's thread; SQLite's lock held by another
+    connection (another process) is polled with asyncio sleeps, so other tasks
+    keep running meanwhile, and the write goes through once it is released."""
+    other = sqlite3.connect(db.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    async def write():
+        async with db.write() as s:
+            s.add(Item(id="late", n=1, created_at=dt.datetime(2026, 1, 1)))
+
+    tick_task = asyncio.create_task(ticker())
+    writing = asyncio.create_task(write())
+    await asyncio.sleep(0.2)
+    assert not writing.done() and ticks >= 10
+    other.execute("ROLLBACK")
+    other.close()
+    await asyncio.wait_for(writing, 5)
+    tick_task.cancel()
+    async with db.read() as s:
+        assert (await s.execute(select(Item.n).where(Item.id == "late"))).scalar() == 1
+
+
+async def test_a_lock_never_released_fails_after_the_timeout(tmp_path):
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    await database.start()
+    other = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    original, sqlite_inline.BUSY_TIMEOUT = sqlite_inline.BUSY_TIMEOUT, 0.1
+    try:
+        with pytest.raises(OperationalError, match="locked"):
+            async with database.write() as s:
+                await s.execute(text("SELECT 1"))
+    finally:
+        sqlite_inline.BUSY_TIMEOUT = original
+        other.close()
+        await database.close()

@@ -87,6 +87,22 @@ async def test_register_then_heartbeat_counts_reports(db):
     assert not await records.heartbeat("host-9", "pocketstack-compute")
 
 
+async def test_heartbeat_many_registers_the_new_and_keeps_the_disabled(db):
+    clock = Clock()
+    records = ServiceRecords(db, Service, down_time=60, clock=clock)
+    old = await records.register("host-1", "pocketstack-compute", "compute")
+    await records.update(old.id, disabled=True, disabled_reason="maintenance")
+    clock.now += timedelta(seconds=10)
+    await records.heartbeat_many(["host-1", "host-2", "host-3", "host-2"],
+                                 "pocketstack-compute", "compute")
+    by_host = {r.host: r for r in await records.list(binary="pocketstack-compute")}
+    assert sorted(by_host) == ["host-1", "host-2", "host-3"]
+    assert (by_host["host-1"].id, by_host["host-1"].disabled) == (old.id, True)
+    assert [by_host[h].report_count for h in sorted(by_host)] == [1, 1, 1]
+    assert all(r.last_seen_up.replace(tzinfo=UTC) == clock.now for r in by_host.values())
+    assert await records.up_hosts("pocketstack-compute") == {"host-2", "host-3"}
+
+
 async def test_a_service_is_down_after_the_down_time_or_when_forced(db):
     clock = Clock()
     records = ServiceRecords(db, Service, down_time=60, clock=clock)

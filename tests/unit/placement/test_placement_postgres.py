@@ -91,6 +91,6 @@ async def test_200_concurrent_claims_into_room_for_100(pg_app):
             assert sum(a.get("VCPU", 0) for a in allocations.values()) == 25
 
 
-@pytest.mark.parametrize("name", ["allocation", "allocation-candidate", "inventory"])
+@pytest.mark.parametrize("name", ["allocation", "allocation-candidate", "inventory", "reshaper"])
 async def test_gabbit_on_postgres(pg_app, run_gabbit, name):
     await run_gabbit(pg_app, name)

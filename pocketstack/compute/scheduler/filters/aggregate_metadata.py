@@ -12,6 +12,9 @@ class AggregateMetadataFilter:
     def __init__(self, states):  # noqa: ANN001
         pass
 
+    def active(self, spec) -> bool:  # noqa: ANN001
+        return any(key.rpartition(":")[0] in ("", SCOPE) for key in spec.flavor.extra_specs)
+
     def check(self, spec, host) -> Verdict:  # noqa: ANN001
         metadata = None
         for key, wanted in spec.flavor.extra_specs.items():

@@ -27,3 +27,6 @@ class Filter(Protocol):
     def __init__(self, states: HostStates) -> None: ...
 
     def check(self, spec: RequestSpec, host: HostState) -> Verdict: ...
+
+    # Optional: `def active(self, spec) -> bool`, False when the filter cannot remove
+    # any host for this request (no server group, no hint...): selection skips it.

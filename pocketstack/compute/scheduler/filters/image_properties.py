@@ -12,6 +12,10 @@ class ImagePropertiesFilter:
     def __init__(self, states):  # noqa: ANN001
         pass
 
+    def active(self, spec) -> bool:  # noqa: ANN001
+        return any(spec.image.get(k) for k in (
+            "hw_architecture", "architecture", "img_hv_type", "hypervisor_type"))
+
     def check(self, spec, host) -> Verdict:  # noqa: ANN001
         arch = spec.image.get("hw_architecture") or spec.image.get("architecture")
         if arch:

@@ -14,6 +14,9 @@ class SameHostFilter:
     def __init__(self, states):  # noqa: ANN001
         pass
 
+    def active(self, spec) -> bool:  # noqa: ANN001
+        return bool(hinted(spec, "same_host"))
+
     def check(self, spec, host) -> Verdict:  # noqa: ANN001
         wanted = hinted(spec, "same_host")
         if wanted and not any(i in host.instances for i in wanted):

@@ -9,6 +9,9 @@ class ServerGroupAffinityFilter:
     def __init__(self, states):  # noqa: ANN001
         self.states = states
 
+    def active(self, spec) -> bool:  # noqa: ANN001
+        return spec.group is not None and spec.group.policy == "affinity"
+
     def check(self, spec, host) -> Verdict:  # noqa: ANN001
         group = spec.group
         if group is None or group.policy != "affinity":

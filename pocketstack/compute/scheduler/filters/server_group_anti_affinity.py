@@ -10,6 +10,9 @@ class ServerGroupAntiAffinityFilter:
     def __init__(self, states):  # noqa: ANN001
         self.states = states
 
+    def active(self, spec) -> bool:  # noqa: ANN001
+        return spec.group is not None and spec.group.policy == "anti-affinity"
+
     def check(self, spec, host) -> Verdict:  # noqa: ANN001
         group = spec.group
         if group is None or group.policy != "anti-affinity":
