@@ -311,6 +311,8 @@ class Demo:
             with contextlib.suppress(Exception):
                 self._delete_made()
         self.stop_cloud()
+        if self.plan.agent == "linuxbridge":
+            self._remove_data_plane()
         if self.temporary:
             shutil.rmtree(self.state_dir, ignore_errors=True)
             self.say(f"removed {self.state_dir}")
@@ -328,6 +330,16 @@ class Demo:
         if "image" in self.made:
             self.conn.image.delete_image(self.made["image"])
         self.say("deleted: " + ", ".join(self.made))
+
+    def _remove_data_plane(self) -> None:
+        """The network agent leaves bridges and namespaces for its restart to adopt;
+        this cloud will not restart: remove them as the next agent would."""
+        import asyncio
+
+        from pocketstack.network.agent.linuxbridge import registry
+
+        with contextlib.suppress(Exception):
+            asyncio.run(registry.reap_stale(own_id=""))
 
     def keep_message(self) -> None:
         self.step("Left running (--keep)")

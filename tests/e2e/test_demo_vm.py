@@ -24,7 +24,8 @@ def test_the_demo_boots_a_real_vm(libvirtd, test_image):
     assert done.returncode == 0, output
     assert "real VMs: the libvirt driver" in output
     assert re.search(r"image testvm \S+: active", output)
-    assert re.search(rf"^\s+{testimage.MARKER} ip=", output, re.M), output
+    assert "network agent linuxbridge" in output
+    assert re.search(rf"^\s+{testimage.MARKER} ip=10\.0\.0\.\d+$", output, re.M), output
     assert "all 28 steps recorded" in output
     state = Path(re.search(r"state in (\S+), log in", output).group(1).rstrip(","))
     server_id = re.search(r"server demo-vm (\S+): ACTIVE", output).group(1)
