@@ -17,6 +17,7 @@ from pocketstack.core import exceptions as exc
 from pocketstack.metadata import content
 
 COMPUTE_VERSION = "2.90"  # user_data, hostname, launch_index, flavor name; keypairs by user
+MAX_CACHED = 4096  # past this, expired answers are dropped before one is added
 TokenSource = Callable[[], Awaitable[str]]
 
 
@@ -36,7 +37,10 @@ class InstanceLookup:
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
         inst = await self._describe(network_id, address)
-        self._cache[key] = (time.monotonic() + self.cache_ttl, inst)
+        now = time.monotonic()
+        if len(self._cache) >= MAX_CACHED:
+            self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+        self._cache[key] = (now + self.cache_ttl, inst)
         return inst
 
     def forget(self, instance_id: str) -> None:

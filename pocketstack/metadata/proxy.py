@@ -24,10 +24,12 @@ log = logging.getLogger(__name__)
 
 MAX_HEAD = 16 * 1024  # request line + headers
 MAX_BODY = 64 * 1024  # a password POST is at most 1 KiB
+READ_TIMEOUT = 30.0  # seconds a guest may take to send its request
 METHODS = ("GET", "HEAD", "POST")
 # Never forwarded in either direction: hop-by-hop, or what only the proxy may say.
 DROPPED = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
            "proxy-connection", "host", "content-length", "accept-encoding", "content-encoding",
+           "expect",
            *(h.lower() for h in signature.headers("", "", ""))}
 REASONS = {400: "Bad Request", 405: "Method Not Allowed", 413: "Payload Too Large",
            502: "Bad Gateway"}
@@ -68,7 +70,10 @@ class MetadataProxy:
         peer = writer.get_extra_info("peername")
         try:
             try:
-                method, target, headers, body = await _read_request(reader)
+                async with asyncio.timeout(READ_TIMEOUT):
+                    method, target, headers, body = await _read_request(reader, writer)
+            except TimeoutError:
+                return
             except BadRequest as e:
                 await _reply(writer, e.status, str(e))
                 return
@@ -105,8 +110,8 @@ class MetadataProxy:
             await resp.aclose()
 
 
-async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str],
-                                                               bytes]:
+async def _read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                        ) -> tuple[str, str, dict[str, str], bytes]:
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.LimitOverrunError:
@@ -134,6 +139,9 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[st
         raise BadRequest(400, "Bad Content-Length.") from None
     if length < 0 or length > MAX_BODY:
         raise BadRequest(413, "Request body too large.")
+    if length and headers.get("expect", "").lower() == "100-continue":
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        await writer.drain()
     body = await reader.readexactly(length) if length else b""
     return method, target, {k: v for k, v in headers.items() if k not in DROPPED}, body
 

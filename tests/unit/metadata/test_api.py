@@ -159,3 +159,27 @@ def test_documents_match_the_content_builder():
     inst = instance()
     assert json.loads(content.openstack_document(inst, content.EPOXY, "network_data.json")) == (
         content.network_data(inst))
+
+
+async def test_lookup_cache_expires_and_stays_bounded(monkeypatch):
+    from pocketstack.metadata import lookup as module
+
+    calls = []
+
+    class Counting(module.InstanceLookup):
+        async def _describe(self, network_id, address):
+            calls.append(address)
+            return instance(uuid=address)
+
+    lk = Counting(httpx.AsyncClient(), "http://n", "http://c", lambda: None, cache_ttl=60)
+    assert (await lk.find("n", "1.1.1.1")).uuid == "1.1.1.1"
+    await lk.find("n", "1.1.1.1")
+    assert calls == ["1.1.1.1"]
+    lk.forget("1.1.1.1")
+    await lk.find("n", "1.1.1.1")
+    assert calls == ["1.1.1.1"] * 2
+    monkeypatch.setattr(module, "MAX_CACHED", 3)
+    lk.cache_ttl = 0
+    for i in range(10):
+        await lk.find("n", f"2.2.2.{i}")
+    assert len(lk._cache) <= 3

@@ -96,3 +96,24 @@ async def test_upstream_down_is_502_and_stop_closes_the_socket():
             await client.get(f"http://127.0.0.1:{port}/")
     await p.stop("net-2")  # idempotent
     await http.aclose()
+
+
+async def test_expect_100_continue_and_idle_guests(proxy, monkeypatch):
+    from pocketstack.metadata import proxy as module
+
+    p, client = proxy
+    port = int(str(client.base_url).rsplit(":", 1)[1].rstrip("/"))
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"POST /openstack/latest/password HTTP/1.1\r\nHost: x\r\n"
+                 b"Content-Length: 3\r\nExpect: 100-continue\r\n\r\n")
+    assert await reader.readuntil(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
+    writer.write(b"abc")
+    answer = await reader.read()
+    assert answer.startswith(b"HTTP/1.1 200") and b'"body":"abc"' in answer.replace(b" ", b"")
+    writer.close()
+
+    monkeypatch.setattr(module, "READ_TIMEOUT", 0.2)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET / HTTP/1.1\r\n")  # and nothing more
+    assert await asyncio.wait_for(reader.read(), 5) == b""  # closed, not left hanging
+    writer.close()
