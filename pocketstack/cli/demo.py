@@ -277,7 +277,8 @@ class Demo:
                 raise SystemExit(f"error: the guest did not come up in "
                                  f"{self.args.timeout:.0f}s; its console:\n{output[-2000:]}")
             time.sleep(1)
-        lines = [line[line.index(MARKER_PREFIX):] for line in output.splitlines()
+        whole = output[:output.rfind("\n") + 1]  # the last line may be half-written
+        lines = [line[line.index(MARKER_PREFIX):] for line in whole.splitlines()
                  if MARKER_PREFIX in line] or output.strip().splitlines()[-5:]
         for line in lines:
             line = line.strip()

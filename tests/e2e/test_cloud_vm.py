@@ -60,9 +60,10 @@ def console(cloud: Cloud, server_id: str) -> str:
 
 
 def guest_lines(log: str) -> list[str]:
-    """The test VM's own lines (POCKETSTACK-TESTVM-...), in order."""
+    """The test VM's own whole lines (POCKETSTACK-TESTVM-...), in order; the last line
+    may still be being written."""
     return [line[line.index("POCKETSTACK-TESTVM-"):].strip()
-            for line in log.splitlines() if "POCKETSTACK-TESTVM-" in line]
+            for line in log[:log.rfind("\n") + 1].splitlines() if "POCKETSTACK-TESTVM-" in line]
 
 
 def wait_console(cloud: Cloud, server_id: str, ready: Callable[[list[str]], bool],
