@@ -55,11 +55,19 @@ class AuthConfig(BaseModel):
     cache_ttl: float = Field(
         10.0, ge=0, description="seconds a service caches a token validation"
     )
+    service_password: str | None = Field(
+        None, description="scaled out: the service user's password, for a `pocketstack "
+        "serve` without identity (the identity host keeps it in "
+        "STATE_DIR/identity-passwords.json)")
 
 
 class ComputeConfig(BaseModel):
     driver: str = "fake"
     fake_hosts: int = Field(1, ge=1)
+    roles: list[str] = Field(
+        default_factory=lambda: ["api", "scheduler", "conductor", "agent"],
+        description="the parts of compute a process runs; `agent` alone is a compute host "
+        "(no API, no database: it reaches the conductor over transport_url)")
     build_timeout: int = Field(300, ge=0, description="seconds before a BUILD goes to ERROR")
     max_attempts: int = Field(3, ge=1, description="hosts tried per build (1 + reschedules)")
     # The fake driver: each fake host's size, and failures injected for tests.
@@ -107,7 +115,7 @@ class NetworkConfig(BaseModel):
                        "ACTIVE when bound; linuxbridge: in-process, bridges, DHCP, security "
                        "groups and routers on this host (root); rpc: per-host agents over "
                        "RPC (agent/rpc.py)")
-    resync_interval: float = Field(5.0, gt=0, description="linuxbridge: seconds between "
+    resync_interval: float = Field(10.0, gt=0, description="linuxbridge: seconds between "
                                    "full passes (routers, floating IPs, security groups)")
     tenant_network_type: str = Field(
         "vxlan", description="segment type of project networks: vxlan, vlan or local")
@@ -240,6 +248,10 @@ class Config(BaseSettings):
         "default: SQLite files in the state directory",
     )
     transport_url: str = "local://"
+    service_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="scaled out: where services of other processes answer, by name, "
+        "e.g. {identity = \"http://ctl:8080/identity\"}; default BASE_URL + the service's prefix")
     policy_file: Path | None = None
     log_level: str = "info"
     region: str = "RegionOne"

@@ -46,9 +46,9 @@ class Runtime:
 
     def url(self, service: str) -> str:
         """The base URL of a service's API root (its mount prefix)."""
-        from pocketstack.services import by_name
+        from pocketstack.services import api_root, by_name
 
-        return self.config.base_url + by_name(service).prefix
+        return api_root(self.config, by_name(service))
 
     def on(self, event: str, callback: Any) -> None:
         self.listeners.setdefault(event, []).append(callback)

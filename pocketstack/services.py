@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Protocol
 from starlette.types import ASGIApp
 
 if TYPE_CHECKING:
+    from pocketstack.config import Config
     from pocketstack.runtime import BootstrapInfo, Runtime
 
 
 class ServiceUnit(Protocol):
     """One running service: its REST app and its life cycle."""
 
-    app: ASGIApp
+    app: ASGIApp | None  # None once started: this process serves no API for it
 
     async def start(self) -> None:
         """Open the database (running migrations), start RPC servers and tasks."""
@@ -70,3 +71,8 @@ def by_name(name: str) -> ServiceSpec:
         if spec.name == name:
             return spec
     raise KeyError(f"unknown service {name!r}; known: {', '.join(s.name for s in SERVICES)}")
+
+
+def api_root(cfg: Config, spec: ServiceSpec) -> str:
+    """Where a service's API root is: `service_urls` (scaled out), else base URL + prefix."""
+    return (cfg.service_urls.get(spec.name) or cfg.base_url + spec.prefix).rstrip("/")

@@ -10,6 +10,7 @@ import sys
 # and `run(args) -> int`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "up": ("pocketstack.cli.up", "start every service in one process (the all-in-one)"),
+    "serve": ("pocketstack.cli.serve", "start some services in this process (scaled out)"),
     "keys": ("pocketstack.cli.keys", "identity's token keys: rotate them"),
     "dev": ("pocketstack.cli.dev", "developer tools: new database migrations"),
     "trace": ("pocketstack.cli.trace", "show a server's launch as the numbered steps, timed"),

@@ -9,10 +9,6 @@ SIGINT or SIGTERM, then stops cleanly.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import signal
-import sys
 import time
 from pathlib import Path
 
@@ -30,79 +26,41 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pocketstack.cli import serving
+    from pocketstack.host import ServiceHost
+
     began = time.monotonic()
     cfg = configuration.load(host=args.host, port=args.port, state_dir=args.state_dir)
     if args.fake_hosts:
         cfg.compute.fake_hosts = args.fake_hosts
-    logging.basicConfig(
-        level=cfg.log_level.upper(), stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # uvicorn re-raises the SIGTERM it caught once it has stopped serving: turn
-    # it into an exception so that the services still stop cleanly.
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
-        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-            runner.run(_serve(cfg, began))
-    except (KeyboardInterrupt, _Terminated):
-        pass
-    return 0
+    return serving.run(cfg, ServiceHost(cfg), lambda host: _started(
+        host, cfg, time.monotonic() - began))
 
 
-def _loop_factory():  # noqa: ANN202
-    """uvloop's event loop when it is installed (uvicorn[standard] brings it)."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
-
-
-class _Terminated(Exception):
-    pass
-
-
-def _terminate(signum, frame):  # noqa: ANN001, ANN202
-    raise _Terminated()
-
-
-async def _serve(cfg: configuration.Config, began: float) -> None:
-    import uvicorn
-
-    from pocketstack.allinone import AllInOne
+def write_clouds_yaml(host, cfg: configuration.Config) -> Path:  # noqa: ANN001
+    """The clouds `pocketstack` (demo) and `pocketstack-admin` into clouds.yaml."""
     from pocketstack.cli.clouds import cloud_entry, write_clouds
 
-    cloud = AllInOne(cfg)
-    server = uvicorn.Server(uvicorn.Config(
-        cloud.router, host=cfg.host, port=cfg.port, lifespan="off",
-        log_level="warning", access_log=False, timeout_keep_alive=120,
-        loop="none", http="httptools",
-    ))
-    try:
-        await cloud.start()
-        creds = cloud.bootstrap_credentials()
-        path = configuration.clouds_yaml_path()
-        auth_url = cfg.base_url + "/identity"
-        write_clouds(path, {
-            "pocketstack": cloud_entry(auth_url, "demo", creds["demo"], "demo", cfg.region),
-            "pocketstack-admin": cloud_entry(auth_url, "admin", creds["admin"], "admin",
-                                             cfg.region),
-        })
-        _announce(cloud, cfg, path, time.monotonic() - began)
-        await server.serve()
-    finally:
-        await cloud.stop()
+    creds = host.bootstrap_credentials()
+    path = configuration.clouds_yaml_path()
+    auth_url = cfg.base_url + "/identity"
+    write_clouds(path, {
+        "pocketstack": cloud_entry(auth_url, "demo", creds["demo"], "demo", cfg.region),
+        "pocketstack-admin": cloud_entry(auth_url, "admin", creds["admin"], "admin",
+                                         cfg.region),
+    })
+    return path
 
 
-def _announce(cloud, cfg: configuration.Config, clouds: Path, took: float) -> None:  # noqa: ANN001
+def _started(host, cfg: configuration.Config, took: float) -> None:  # noqa: ANN001
+    path = write_clouds_yaml(host, cfg)
     say = lambda text="": print(text, flush=True)  # noqa: E731
-    if cloud.first_start:
+    if host.first_start:
         say(f"First start: state in {cfg.state_dir}")
         say("  identity: domain Default; projects admin, demo, service; users admin, demo;")
         say("            roles admin > member > reader; region " + cfg.region + "; the catalog")
-    say(f"Clouds 'pocketstack' (demo) and 'pocketstack-admin' written to {clouds}")
-    names = ", ".join(f"{spec.name} ({spec.prefix})" for spec, _ in cloud.units)
+    say(f"Clouds 'pocketstack' (demo) and 'pocketstack-admin' written to {path}")
+    names = ", ".join(f"{spec.name} ({spec.prefix})" for spec, _ in host.units)
     say(f"pocketstack is up at {cfg.base_url} in {took:.2f}s: {names}")
     say("Try:  openstack --os-cloud pocketstack token issue")
     say("Stop with Ctrl-C.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import socket
 from dataclasses import dataclass, field
@@ -24,10 +25,11 @@ from pocketstack.compute.remote.placement import FakePlacement, RestPlacementAPI
 from pocketstack.compute.scheduler.host_state import HostStates
 from pocketstack.compute.scheduler.manager import SchedulerManager
 from pocketstack.compute.store import Store
+from pocketstack.core.context import RequestContext
 from pocketstack.core.db import Database
 from pocketstack.core.policy import Enforcer
 from pocketstack.core.runner import PeriodicTask, ServiceRunner
-from pocketstack.core.tracing import OtlpExporter, SpanBuffer, Tracer
+from pocketstack.core.tracing import OtlpExporter, Span, SpanBuffer, Tracer
 from pocketstack.image.client import ImageClient
 from pocketstack.image.fake_client import FakeImageClient
 from pocketstack.network.client import NetworkClient
@@ -92,7 +94,9 @@ class ComputeUnit:
         cfg = self.runtime.config
         self.db = Database(cfg.database_for("compute"), MIGRATIONS)
         self.store = Store(self.db, down_time=cfg.rpc.service_down_time)
-        writers = [self.store.save_spans]
+        # A compute host without the database hands its spans to the conductor.
+        writers = [self.store.save_spans if set(cfg.compute.roles) - {"agent"}
+                   else self._spans_to_conductor]
         if cfg.tracing.otlp_url:
             writers.append(OtlpExporter(cfg.tracing.otlp_url))
         self.spans = SpanBuffer(writers, cfg.tracing.flush_interval)
@@ -102,6 +106,10 @@ class ComputeUnit:
             self.remotes.network, self.remotes.volumes, self.remotes.placement,
             self.service_up)
         self.app_inner, self.app = build_app(self.api, self._validate, self.api.tracer)
+
+    async def _spans_to_conductor(self, spans: list[Span]) -> None:
+        await ConductorClient(self.runtime.rpc).save_spans(
+            RequestContext.admin(), [dataclasses.asdict(s) for s in spans])
 
     async def _validate(self, token: str) -> Any:
         return await self.runtime.validator.validate(token)
@@ -113,10 +121,18 @@ class ComputeUnit:
         return [socket.gethostname()]
 
     async def start(self) -> None:
-        await self.db.start()
+        roles = set(self.runtime.config.compute.roles)
+        if roles - {"agent"}:  # only the agents do without the database
+            await self.db.start()
+        else:
+            self.app = None
         self.tasks.append(asyncio.create_task(self.spans.run()))
-        await self._start_scheduler()
-        await self._start_conductor()
+        if "scheduler" in roles:
+            await self._start_scheduler()
+        if "conductor" in roles:
+            await self._start_conductor()
+        if "agent" not in roles:
+            return
         fake = self.runtime.config.compute.driver == "fake"
         for host in self.hosts():
             await self._start_agent(host, own_timers=not fake)
@@ -204,7 +220,8 @@ class ComputeUnit:
         await self.db.close()
 
     async def bootstrap(self, info: BootstrapInfo) -> None:
-        await self.api.flavors.create_defaults()
+        if "api" in self.runtime.config.compute.roles:
+            await self.api.flavors.create_defaults()
 
 
 async def build(runtime: Runtime, remotes: Remotes | None = None) -> ComputeUnit:

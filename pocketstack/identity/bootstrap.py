@@ -27,8 +27,10 @@ from pocketstack.identity.catalog import sync_service
 from pocketstack.identity.passwords import hash_secret
 from pocketstack.identity.service import Identity
 from pocketstack.identity.tokens import Payload, new_audit_id
+from pocketstack.services import api_root
 
 if TYPE_CHECKING:
+    from pocketstack.config import Config
     from pocketstack.runtime import BootstrapInfo
     from pocketstack.services import ServiceSpec
 
@@ -58,30 +60,29 @@ async def ensure_defaults(ident: Identity, passwords: dict[str, str],
         async with ident.write() as s:
             await _create_defaults(s, dict(zip(USERS, hashes, strict=True)), cfg.region)
     async with ident.db.read() as s:
-        stale = await _catalog_stale(s, specs, cfg.base_url, cfg.region)
+        stale = await _catalog_stale(s, specs, cfg)
     if stale:
         async with ident.write() as s:
-            for spec, service_type, url in _entries(specs, cfg.base_url):
+            for spec, service_type, url in _entries(specs, cfg):
                 await sync_service(s, service_type, spec.catalog_name, url, cfg.region)
     return await _info(ident), first
 
 
-def _entries(specs: list[ServiceSpec], base_url: str):  # noqa: ANN202
+def _entries(specs: list[ServiceSpec], cfg: Config):  # noqa: ANN202
     for spec in (s for s in specs if s.in_catalog):
-        url = base_url + spec.prefix + spec.endpoint_suffix
+        url = api_root(cfg, spec) + spec.endpoint_suffix
         for service_type in (spec.service_type, *spec.aliases):
             yield spec, service_type, url
 
 
-async def _catalog_stale(s: AsyncSession, specs: list[ServiceSpec], base_url: str,
-                         region: str) -> bool:
+async def _catalog_stale(s: AsyncSession, specs: list[ServiceSpec], cfg: Config) -> bool:
     rows = (await s.execute(select(m.Service.type, m.Service.name, m.Endpoint.interface,
                                    m.Endpoint.url, m.Endpoint.region_id)
                             .join(m.Endpoint, m.Endpoint.service_id == m.Service.id))).all()
     have = set(rows)
-    return any((t, spec.catalog_name, i, url, region) not in have
-               for spec, t, url in _entries(specs, base_url) for i in ("public", "internal",
-                                                                        "admin"))
+    return any((t, spec.catalog_name, i, url, cfg.region) not in have
+               for spec, t, url in _entries(specs, cfg) for i in ("public", "internal",
+                                                                   "admin"))
 
 
 async def _create_defaults(s: AsyncSession, hashes: dict[str, str], region: str) -> None:

@@ -118,13 +118,17 @@ def add_quota_routes(app: FastAPI, svc: NetworkService) -> None:
 def add_router_actions(app: FastAPI, svc: NetworkService) -> None:
     @app.put(V2 + "/routers/{router_id}/add_router_interface")
     async def add_interface(request: Request, router_id: str) -> JSONResponse:
-        return ok(await svc.routers.add_interface(context(request), router_id,
-                                                  await body_of(request)))
+        out = await svc.routers.add_interface(context(request), router_id,
+                                              await body_of(request))
+        await svc.changed(context(request), "routers")
+        return ok(out)
 
     @app.put(V2 + "/routers/{router_id}/remove_router_interface")
     async def remove_interface(request: Request, router_id: str) -> JSONResponse:
-        return ok(await svc.routers.remove_interface(context(request), router_id,
-                                                     await body_of(request)))
+        out = await svc.routers.remove_interface(context(request), router_id,
+                                                 await body_of(request))
+        await svc.changed(context(request), "routers")
+        return ok(out)
 
 
 def add_resource_routes(app: FastAPI, svc: NetworkService) -> None:
@@ -137,7 +141,9 @@ def add_resource_routes(app: FastAPI, svc: NetworkService) -> None:
     @app.post(V2 + "/{collection}")
     async def create(request: Request, collection: str) -> JSONResponse:
         res = svc.resource(collection)
-        return ok(await res.create(context(request), await body_of(request)), 201)
+        out = await res.create(context(request), await body_of(request))
+        await svc.changed(context(request), collection)
+        return ok(out, 201)
 
     @app.get(V2 + "/{collection}/{id_}")
     async def show(request: Request, collection: str, id_: str) -> JSONResponse:
@@ -147,11 +153,14 @@ def add_resource_routes(app: FastAPI, svc: NetworkService) -> None:
     @app.put(V2 + "/{collection}/{id_}")
     async def update(request: Request, collection: str, id_: str) -> JSONResponse:
         res = svc.resource(collection)
-        return ok(await res.update(context(request), id_, await body_of(request)))
+        out = await res.update(context(request), id_, await body_of(request))
+        await svc.changed(context(request), collection)
+        return ok(out)
 
     @app.delete(V2 + "/{collection}/{id_}")
     async def delete(request: Request, collection: str, id_: str) -> Response:
         await svc.resource(collection).delete(context(request), id_)
+        await svc.changed(context(request), collection)
         return no_content()
 
 

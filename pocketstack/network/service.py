@@ -24,6 +24,8 @@ from pocketstack.network.subnetpools import SubnetPools
 from pocketstack.network.subnets import Subnets
 
 MAX_TAG = 255
+# Collections whose changes the agents apply (networks and subnets say so themselves).
+DATA_PLANE = {"routers", "floatingips", "security-groups", "security-group-rules", "ports"}
 
 
 class NetworkService:
@@ -50,6 +52,11 @@ class NetworkService:
     def authorize(self, ctx: RequestContext, action: str, target: dict[str, Any]) -> None:
         if not self.enforcer.allowed(ctx, action, target or {"project_id": ctx.project_id}):
             raise errors.policy(action)
+
+    async def changed(self, ctx: RequestContext, collection: str) -> None:
+        """After a committed change through the API: tell the agents if it is theirs."""
+        if collection in DATA_PLANE:
+            await self.notifier.resources_changed(ctx, collection)
 
     async def port_status(self, report: PortStatus) -> None:
         """An agent's report: the port is up or down on its host."""

@@ -67,11 +67,15 @@ class Cloud:
     """A running `pocketstack up` and the ways to talk to it."""
 
     def __init__(self, state_dir: Path, env: dict[str, str] | None = None,
-                 port: int | None = None):
+                 port: int | None = None, command: tuple[str, ...] = ("up",),
+                 identity_url: str | None = None):
+        """`command`: `pocketstack` arguments before --port/--state-dir (`serve
+        compute`, say); `identity_url`: identity when another process runs it."""
         self.state_dir = state_dir
         self.port = port or free_port()
+        self.command = command
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.identity_url = self.base_url + "/identity/v3"
+        self.identity_url = identity_url or self.base_url + "/identity/v3"
         self.clouds_yaml = state_dir / "clouds.yaml"
         self.log = state_dir / "pocketstack.log"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
@@ -91,20 +95,27 @@ class Cloud:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "pocketstack.cli.main", "up", "--port", str(self.port),
-                 "--state-dir", str(self.state_dir)],
+                [sys.executable, "-m", "pocketstack.cli.main", *self.command,
+                 "--port", str(self.port), "--state-dir", str(self.state_dir)],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.state_dir,
                 preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"pocketstack up exited {self.proc.returncode}:\n"
-                                   + self.log.read_text())
-            if self.clouds_yaml.exists() and self._answers():
+                raise RuntimeError(f"pocketstack {self.command[0]} exited "
+                                   f"{self.proc.returncode}:\n" + self.log.read_text())
+            if self._started() and self._answers():
                 return self
             time.sleep(0.1)
         self.stop(check=False)
-        raise RuntimeError("pocketstack up did not answer in time:\n" + self.log.read_text())
+        raise RuntimeError(f"pocketstack {self.command[0]} did not answer in time:\n"
+                           + self.log.read_text())
+
+    def _started(self) -> bool:
+        """What the process writes once its services are up."""
+        if self.identity_url.startswith(self.base_url):  # it runs identity: clouds.yaml
+            return self.clouds_yaml.exists()
+        return "pocketstack serving" in self.log.read_text()
 
     def _answers(self) -> bool:
         try:
@@ -123,10 +134,12 @@ class Cloud:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
             if check:
-                raise AssertionError("pocketstack up did not stop on SIGTERM") from None
+                raise AssertionError(
+                    f"pocketstack {self.command[0]} did not stop on SIGTERM") from None
             return None
         if check and rc != 0:
-            raise AssertionError(f"pocketstack up exited {rc}:\n{self.log.read_text()[-3000:]}")
+            raise AssertionError(f"pocketstack {self.command[0]} exited {rc}:\n"
+                                 f"{self.log.read_text()[-3000:]}")
         return rc
 
     # -- clients --------------------------------------------------------------------
@@ -282,11 +295,13 @@ def make_cloud(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     stopped (cleanly) when the test ends."""
     started: list[Cloud] = []
 
-    def make(env: dict[str, str] | None = None, state_dir: Path | None = None) -> Cloud:
-        c = Cloud(state_dir or tmp_path_factory.mktemp("private-cloud"), env=env)
+    def make(env: dict[str, str] | None = None, state_dir: Path | None = None,
+             **kw: Any) -> Cloud:
+        """kw: Cloud's port, command, identity_url."""
+        c = Cloud(state_dir or tmp_path_factory.mktemp("private-cloud"), env=env, **kw)
         started.append(c)
         return c.start()
 
     yield make
-    for c in started:
+    for c in reversed(started):  # the later ones may depend on the earlier
         c.stop()

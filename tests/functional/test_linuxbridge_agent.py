@@ -59,7 +59,7 @@ def iptables_rules() -> str:
 def lb_env() -> dict[str, str]:
     public = f"100.{random.randint(64, 127)}.{random.randint(0, 255)}.0/24"
     return {"POCKETSTACK_NETWORK_AGENT": "linuxbridge",
-            "POCKETSTACK_NETWORK_RESYNC_INTERVAL": "1",
+            "POCKETSTACK_NETWORK_RESYNC_INTERVAL": "60",
             "POCKETSTACK_NETWORK_PUBLIC_CIDR": public}
 
 
@@ -67,6 +67,7 @@ def test_linuxbridge_agent_wires_a_guest(make_cloud, lb_env, tmp_path: Path):
     state = tmp_path / "cloud"
     agent_id = agent_id_for(__import__("socket").gethostname(), state)
     guest: FakeGuest | None = None
+    peer: FakeGuest | None = None
     clouds = []
     try:
         clouds.append(make_cloud(env=lb_env, state_dir=state))
@@ -109,6 +110,11 @@ def test_linuxbridge_agent_wires_a_guest(make_cloud, lb_env, tmp_path: Path):
             # Security groups: the default group lets in only its members...
             dhcp_ns = ip.dhcp_namespace(net["id"])
             assert not host_ping(fixed, dhcp_ns)
+            other = ok(api.post(f"{NET}/ports", json={"port": {
+                "network_id": net["id"], "binding:host_id": "fake-1"}}))["port"]
+            peer = FakeGuest.create(other["id"], other["mac_address"])
+            peer.configure(wait_for(peer.dhcp, what="the peer's lease"))
+            assert peer.ping(fixed)  # a member of the same group
             group = port["security_groups"][0]
             rule = ok(api.post(f"{NET}/security-group-rules", json={"security_group_rule": {
                 "security_group_id": group, "direction": "ingress", "protocol": "icmp",
@@ -164,8 +170,9 @@ def test_linuxbridge_agent_wires_a_guest(make_cloud, lb_env, tmp_path: Path):
     finally:
         for c in clouds:
             c.stop(check=False)
-        if guest is not None:
-            guest.delete()
+        for g in (guest, peer):
+            if g is not None:
+                g.delete()
         import asyncio
 
         asyncio.run(registry.reap_stale(""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -66,8 +67,9 @@ async def create(request: Request, body: JSON, ctx: RequestContext = Ctx,
                            "OS-DCF:diskConfig": "MANUAL",
                            "security_groups": [{"name": n} for n in
                                                first.security_groups or ["default"]]}
-    if req.server.adminPass is not None or not at_least(mv, "2.1"):
-        out["adminPass"] = req.server.adminPass
+    # Nova (enable_instance_password, on by default) answers the password it was
+    # given, or one it made up; the guest never sees it unless a driver injects it.
+    out["adminPass"] = req.server.adminPass or secrets.token_urlsafe(9)
     return svc.json({"server": out}, 202)
 
 

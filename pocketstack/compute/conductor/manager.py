@@ -18,7 +18,7 @@ from pocketstack.compute.store import Store, now
 from pocketstack.config import ComputeConfig
 from pocketstack.core.context import RequestContext
 from pocketstack.core.rpc import RPC
-from pocketstack.core.tracing import Tracer
+from pocketstack.core.tracing import Span, Tracer
 from pocketstack.network.client import NetworkClient
 from pocketstack.volume.client import VolumeClient
 
@@ -164,6 +164,9 @@ class ConductorManager:
             await records.register(report.host, "nova-compute", "compute")
         await self.store.save_node(report)
         await self.scheduler.update_host(ctxt, report)
+
+    async def save_spans(self, ctxt: RequestContext, spans: list[dict[str, Any]]) -> None:
+        await self.store.save_spans([Span(**s) for s in spans])
 
     async def report_hosts(self, ctxt: RequestContext, reports: list[HostReport],
                            alive: list[str]) -> None:

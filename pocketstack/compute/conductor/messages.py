@@ -133,3 +133,7 @@ class ConductorClient(rpc.Client):
     async def sync_power_states(self, ctxt: RequestContext, host: str,
                                 states: dict[str, int]) -> None:
         await self.cast(ctxt, "sync_power_states", host=host, states=states)
+
+    async def save_spans(self, ctxt: RequestContext, spans: list[dict[str, Any]]) -> None:
+        """Trace spans of a process without the database (a compute host's agents)."""
+        await self.cast(ctxt, "save_spans", spans=spans)

@@ -4,6 +4,8 @@ Server -> agent on host H (topic `network-agent.<H>`), all casts:
   PortBound       a port was bound to H: plug it, then report its status
   PortRemoved     a port left H (deleted or unbound): unplug it
   NetworkChanged  a network or its subnets changed: refresh DHCP and the like
+  ResourcesChanged  (to all hosts) routers, floating IPs, security groups or
+                  ports changed: refresh routers and firewalls
 Agent -> server (topic `network`), a call:
   PortStatus      the port is ACTIVE (plugged) or DOWN on its host
 """
@@ -44,6 +46,11 @@ class NetworkChanged(BaseModel):
     network_id: str
 
 
+class ResourcesChanged(BaseModel):
+    kind: Literal["resources_changed"] = "resources_changed"
+    collection: str  # "routers", "floatingips", "security-group-rules", ...
+
+
 class PortStatus(BaseModel):
     kind: Literal["port_status"] = "port_status"
     port_id: str
@@ -69,6 +76,9 @@ class AgentClient(rpc.Client):
 
     async def network_changed(self, ctxt: RequestContext, message: NetworkChanged) -> None:
         await self.fanout_cast(ctxt, "network_changed", message=message)
+
+    async def resources_changed(self, ctxt: RequestContext, message: ResourcesChanged) -> None:
+        await self.fanout_cast(ctxt, "resources_changed", message=message)
 
 
 class ServerClient(rpc.Client):

@@ -30,3 +30,6 @@ class NoopAgent:
 
     async def network_changed(self, ctx: RequestContext, network_id: str) -> None:
         return None
+
+    async def resources_changed(self, ctx: RequestContext, collection: str) -> None:
+        return None

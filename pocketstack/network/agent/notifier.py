@@ -32,3 +32,6 @@ class AgentNotifier(Protocol):
     async def port_removed(self, ctx: RequestContext, port_id: str, host: str) -> None: ...
 
     async def network_changed(self, ctx: RequestContext, network_id: str) -> None: ...
+
+    async def resources_changed(self, ctx: RequestContext, collection: str) -> None:
+        """Routers, floating IPs, security groups or ports (NetworkService.DATA_PLANE)."""

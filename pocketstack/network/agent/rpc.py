@@ -16,6 +16,7 @@ from pocketstack.network.agent.messages import (
     PortBound,
     PortRemoved,
     PortStatus,
+    ResourcesChanged,
     ServerClient,
 )
 from pocketstack.network.agent.notifier import AgentNotifier, StatusSink
@@ -43,6 +44,9 @@ class RpcNotifier:
 
     async def network_changed(self, ctx: RequestContext, network_id: str) -> None:
         await self.client.network_changed(ctx, NetworkChanged(network_id=network_id))
+
+    async def resources_changed(self, ctx: RequestContext, collection: str) -> None:
+        await self.client.resources_changed(ctx, ResourcesChanged(collection=collection))
 
 
 class ServerManager:
@@ -79,3 +83,6 @@ class AgentManager:
 
     async def network_changed(self, ctxt: RequestContext, message: NetworkChanged) -> None:
         await self.agent.network_changed(ctxt, message.network_id)
+
+    async def resources_changed(self, ctxt: RequestContext, message: ResourcesChanged) -> None:
+        await self.agent.resources_changed(ctxt, message.collection)

@@ -122,6 +122,14 @@ async def test_server_create_bad_input_is_400(env):
         assert (await c.get("/v2.1/servers/nope")).status_code == 404
 
 
+async def test_create_answers_the_admin_password_given_or_made_up(env):
+    made_up = await env.boot(wait=False)
+    assert len(made_up["adminPass"]) >= 12
+    given = await env.boot(wait=False, adminPass="s3cret-Pass")
+    assert given["adminPass"] == "s3cret-Pass"
+    assert (await env.boot(wait=False))["adminPass"] != made_up["adminPass"]
+
+
 async def test_project_isolation_reader_and_admin(env):
     server = await env.boot()
     sid = server["id"]

@@ -52,6 +52,9 @@ class RecordingAgent(NoopAgent):
     async def network_changed(self, ctx, network_id):  # noqa: ANN001
         self.events.append(("network", network_id))
 
+    async def resources_changed(self, ctx, collection):  # noqa: ANN001
+        self.events.append(("resources", collection))
+
 
 class Api:
     """httpx against the app, as one user at a time: `api.as_("alice").get(...)`."""

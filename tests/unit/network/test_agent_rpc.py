@@ -26,12 +26,16 @@ class Remembering(NoopAgent):
         super().__init__(sink)
         self.removed: list[str] = []
         self.networks: list[str] = []
+        self.collections: list[str] = []
 
     async def port_removed(self, ctx, port_id, host):  # noqa: ANN001
         self.removed.append(port_id)
 
     async def network_changed(self, ctx, network_id):  # noqa: ANN001
         self.networks.append(network_id)
+
+    async def resources_changed(self, ctx, collection):  # noqa: ANN001
+        self.collections.append(collection)
 
 
 async def wait_for(check, seconds: float = 5.0) -> None:  # noqa: ANN001
@@ -71,6 +75,12 @@ async def test_port_goes_active_through_rpc_agent(net_api, svc):
             return net["id"] in agent.networks
 
         await wait_for(told)
+        await alice.post("/routers", {"router": {"name": "r"}})
+
+        async def routers() -> bool:
+            return "routers" in agent.collections
+
+        await wait_for(routers)
     finally:
         await agent_server.stop()
         await server.stop()

@@ -5,9 +5,10 @@ subnets, ports, security groups, routers and floating IPs (as admin, with
 the service token), builds the wanted `Topology`, and applies what differs
 from what it applied last: bridges, DHCP servers, routers, the firewall.
 Passes run when the server notifies a change (port bound or removed, network
-changed), every `resync_interval` seconds (routers, floating IPs and
-security groups are picked up that way), and at start, which is how a
-restarted agent rebuilds its state. Between passes a cheap scan of the
+changed, routers, floating IPs, security groups or ports changed), every
+`resync_interval` seconds (what changed without a notice: an internal
+change, a lost RPC cast), and at start, which is how a restarted agent
+rebuilds its state. Between passes a cheap scan of the
 bound ports' taps plugs a bare tap into its bridge and reports the port
 ACTIVE when its tap exists, DOWN when it went away.
 
@@ -59,7 +60,7 @@ class LinuxBridgeAgent:
 
     def __init__(self, sink: StatusSink, client: NetworkClient,
                  token: Callable[[], Awaitable[str]], workdir: Path, agent_id: str,
-                 hosts: set[str] | None = None, resync_interval: float = 5.0,
+                 hosts: set[str] | None = None, resync_interval: float = 10.0,
                  metadata: MetadataServer | None = None):
         self.sink, self.client, self.token = sink, client, token
         self.workdir, self.agent_id, self.hosts = workdir, agent_id, hosts
@@ -87,6 +88,9 @@ class LinuxBridgeAgent:
         self.kick.set()
 
     async def network_changed(self, ctx: RequestContext, network_id: str) -> None:
+        self.kick.set()
+
+    async def resources_changed(self, ctx: RequestContext, collection: str) -> None:
         self.kick.set()
 
     # -- life cycle -------------------------------------------------------------
@@ -243,8 +247,9 @@ class LinuxBridgeAgent:
         before = [p.filter for p in old.ports.values() if p.filter is not None]
         had = {f.port_id for f in before} | set(self.adopted.ports)
         gone = sorted(had - {f.port_id for f in filters})
-        if filters != before or gone:
-            await self.firewall.apply(filters, gone)
+        gone_groups = sorted((set(old.members) | set(self.adopted.groups)) - set(top.members))
+        if filters != before or top.members != old.members or gone or gone_groups:
+            await self.firewall.apply(filters, top.members, gone, gone_groups)
 
     def _record(self, top: Topology) -> None:
         a = self.adopted
@@ -256,6 +261,7 @@ class LinuxBridgeAgent:
             ports=sorted({p for p, b in top.ports.items() if b.filter is not None}
                          | {p for p, b in self.applied.ports.items() if b.filter is not None}
                          | set(a.ports)),
+            groups=sorted(set(top.members) | set(self.applied.members) | set(a.groups)),
         ).save()
 
     # -- port status ------------------------------------------------------------

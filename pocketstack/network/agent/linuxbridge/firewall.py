@@ -13,8 +13,12 @@ Layout (filter table): FORWARD and INPUT jump to the agent's chain
 `ps-<agent>`, which sends traffic to a tap to `psi-<port>` (ingress) and from
 a tap to `pso-<port>` (anti-spoofing: the port's MAC and addresses, and
 allowed address pairs) then `pss-<port>` (egress rules). A chain RETURNs what
-it allows and drops the rest. DHCP to and from the guest is always allowed;
-what the default group's egress rules allow includes the metadata address.
+it allows and drops the rest. Ingress from a remote group (the default
+group's "from my members") goes through the group's `psm-<group>` chain,
+which sets packet mark bit 0x40000000 for its members' addresses: one rule
+per member per group, not per member per port (there is no ipset here).
+DHCP to and from the guest is always allowed; what the default group's
+egress rules allow includes the metadata address.
 IPv4 only: IPv6 rules are not rendered and IPv6 is not filtered.
 """
 
@@ -26,6 +30,7 @@ from pocketstack.network.agent.linuxbridge import ip
 from pocketstack.network.agent.linuxbridge.ip import tap_name
 
 HOOKS = ("FORWARD", "INPUT")
+MEMBER = "0x40000000"  # the packet mark bit: "from a member of the group being checked"
 PORT_PROTOCOLS = {"tcp", "udp", "sctp", "udplite", "dccp", "6", "17", "132", "136", "33"}
 ICMP = {"icmp", "1"}
 
@@ -38,6 +43,7 @@ class Rule:
     port_max: int | None = None
     remote_ip_prefix: str | None = None
     remote_ips: tuple[str, ...] | None = None  # a remote group's members; None: no group
+    remote_group: str | None = None  # ingress from a group's members, by its member chain
 
 
 @dataclass(frozen=True)
@@ -58,12 +64,23 @@ def port_chains(port_id: str) -> tuple[str, str, str]:
     return f"psi-{short}", f"pso-{short}", f"pss-{short}"
 
 
-def render(agent_id: str, ports: list[PortFilter], removed: list[str] = ()) -> str:
+def group_chain(group_id: str) -> str:
+    """The chain that marks packets from a security group's members."""
+    return "psm-" + group_id[:11]
+
+
+def render(agent_id: str, ports: list[PortFilter], members: dict[str, tuple[str, ...]] = {},  # noqa: B006
+           removed: list[str] = (), removed_groups: list[str] = ()) -> str:
     """An iptables-restore --noflush document: the agent chain's jumps for
-    `ports` (all the agent's ports), their chains rewritten, `removed` ports'
-    chains deleted."""
+    `ports` (all the agent's ports), their chains and the member chains of
+    the groups in `members` rewritten, `removed` ports' and groups' chains
+    deleted."""
     chain = agent_chain(agent_id)
     lines = ["*filter", f":{chain} - [0:0]"]
+    for gid, ips in sorted(members.items()):
+        lines.append(f":{group_chain(gid)} - [0:0]")
+        lines += [f"-A {group_chain(gid)} -s {a} -j MARK --set-xmark {MEMBER}/{MEMBER}"
+                  for a in ips if ":" not in a]
     for p in ports:
         lines += [f":{c} - [0:0]" for c in port_chains(p.port_id)]
     for p in ports:
@@ -76,6 +93,8 @@ def render(agent_id: str, ports: list[PortFilter], removed: list[str] = ()) -> s
     for port_id in removed:
         lines += [f"-F {c}" for c in port_chains(port_id)]
         lines += [f"-X {c}" for c in port_chains(port_id)]
+    lines += [f"-F {group_chain(g)}" for g in removed_groups]
+    lines += [f"-X {group_chain(g)}" for g in removed_groups]
     lines.append("COMMIT")
     return "\n".join(lines) + "\n"
 
@@ -86,8 +105,15 @@ def _port_rules(p: PortFilter) -> list[str]:
                 "-m conntrack --ctstate INVALID -j DROP"]
     out = [f"-A {i} {r}" for r in stateful]
     out.append(f"-A {i} -p udp -m udp --sport 67 --dport 68 -j RETURN")
-    out += [_rule(i, m, "RETURN") for r in p.rules if r.direction == "ingress"
+    ingress = [r for r in p.rules if r.direction == "ingress"]
+    out += [_rule(i, m, "RETURN") for r in ingress if r.remote_group is None
             for m in matches(r)]
+    for gid in dict.fromkeys(r.remote_group for r in ingress if r.remote_group):
+        out.append(f"-A {i} -j MARK --set-xmark 0x0/{MEMBER}")
+        out.append(f"-A {i} -j {group_chain(gid)}")
+        out += [_rule(i, " ".join(filter(None, [f"-m mark --mark {MEMBER}/{MEMBER}",
+                                                 _protocol(r)])), "RETURN")
+                for r in ingress if r.remote_group == gid]
     out.append(f"-A {i} -j DROP")
     out.append(f"-A {o} -p udp -m udp --sport 68 --dport 67 -j RETURN")
     for addr, mac in p.addresses:
@@ -143,10 +169,11 @@ class Firewall:
         self.agent_id = agent_id
         self.chain = agent_chain(agent_id)
 
-    async def apply(self, ports: list[PortFilter], removed: list[str] = ()) -> None:
+    async def apply(self, ports: list[PortFilter], members: dict[str, tuple[str, ...]],
+                    removed: list[str] = (), removed_groups: list[str] = ()) -> None:
         await self._hook()
         await ip.run("iptables-restore", "-w", "--noflush",
-                     stdin=render(self.agent_id, ports, removed))
+                     stdin=render(self.agent_id, ports, members, removed, removed_groups))
 
     async def _hook(self) -> None:
         for hook in HOOKS:
@@ -156,20 +183,19 @@ class Firewall:
                              stdin=f"*filter\n:{self.chain} - [0:0]\nCOMMIT\n")
                 await ip.run("iptables", "-w", "-I", *jump)
 
-    async def remove(self, port_ids: list[str]) -> None:
-        """Delete everything: the hooks, the agent chain, the ports' chains."""
-        await remove_chains(self.chain, port_ids)
 
 
 async def _has(args: list[str]) -> bool:
     return await ip.succeeds("iptables", "-w", *args)
 
 
-async def remove_chains(chain: str, port_ids: list[str]) -> None:
+async def remove_chains(chain: str, port_ids: list[str], group_ids: list[str] = ()) -> None:
+    """Delete an agent's chains: the hooks, the agent chain, its ports' and groups'."""
     for hook in HOOKS:
         while await _has(["-D", hook, "-j", chain]):
             pass
-    chains = [chain] + [c for p in port_ids for c in port_chains(p)]
+    chains = [chain] + [c for p in port_ids for c in port_chains(p)] \
+        + [group_chain(g) for g in group_ids]
     for c in chains:
         await ip.run("iptables", "-w", "-F", c, check=False)
     for c in chains:

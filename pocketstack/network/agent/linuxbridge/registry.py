@@ -1,8 +1,8 @@
 """What each agent on this host created, so nothing outlives its owner.
 
 Every agent keeps one record, /run/pocketstack/netagent/<agent id>.json:
-its pid and the ids of the networks (bridges), DHCP namespaces, routers and
-ports (firewall chains) it made. A restarted agent (same id) adopts its own
+its pid and the ids of the networks (bridges), DHCP namespaces, routers,
+ports and security groups (firewall chains) it made. A restarted agent (same id) adopts its own
 record; any agent starting removes what the records of dead owners list
 (a killed test run), and the record with it."""
 
@@ -27,6 +27,7 @@ class Record:
     dhcp: list[str] = field(default_factory=list)
     routers: list[str] = field(default_factory=list)
     ports: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)  # security groups' member chains
 
     def save(self, directory: Path = REGISTRY) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -64,7 +65,8 @@ async def reap_stale(own_id: str, directory: Path = REGISTRY) -> list[str]:
 
 async def remove_all(record: Record) -> None:
     """Everything a record lists: chains, router and DHCP namespaces, bridges."""
-    await firewall.remove_chains(firewall.agent_chain(record.agent_id), record.ports)
+    await firewall.remove_chains(firewall.agent_chain(record.agent_id), record.ports,
+                                 record.groups)
     for router_id in record.routers:
         await router.remove(router_id)
     for network_id in record.dhcp:

@@ -68,6 +68,7 @@ class Topology:
     dhcp: dict[str, Dhcp] = field(default_factory=dict)
     routers: dict[str, Router] = field(default_factory=dict)
     ports: dict[str, BoundPort] = field(default_factory=dict)
+    members: dict[str, tuple[str, ...]] = field(default_factory=dict)  # remote group -> IPs
     # Networks that need DHCP: {network id: (project id, DHCP subnet ids)}.
     dhcp_wanted: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     dhcp_ports: dict[str, dict[str, Any]] = field(default_factory=dict)  # network -> port
@@ -107,7 +108,7 @@ def build(data: Listing, dhcp_device_id: str, hosts: set[str] | None) -> Topolog
         if net_id in top.dhcp_wanted and net_id in top.bridges:
             top.dhcp[net_id] = _dhcp(top.bridges[net_id], dport, subnets, data.ports,
                                      top.dhcp_wanted[net_id][1])
-    top.ports = _bound_ports(data, hosts)
+    top.ports, top.members = _bound_ports(data, hosts)
     top.routers = _routers(data, subnets)
     return top
 
@@ -147,20 +148,27 @@ def _dhcp(bridge: Bridge, dport: dict[str, Any], subnets: dict[str, dict[str, An
                 cidrs + (f"{METADATA_IP}/32",), served, hosts, bridge.mtu)
 
 
-def _bound_ports(data: Listing, hosts: set[str] | None) -> dict[str, BoundPort]:
+def _bound_ports(data: Listing, hosts: set[str] | None
+                 ) -> tuple[dict[str, BoundPort], dict[str, tuple[str, ...]]]:
+    """The ports to wire, and the members of the groups their rules let in."""
     groups = {g["id"]: g for g in data.security_groups}
     members: dict[str, list[str]] = {}
     for p in data.ports:
         for g in p.get("security_groups") or ():
             members.setdefault(g, []).extend(f["ip_address"] for f in p["fixed_ips"])
-    out = {}
+    out: dict[str, BoundPort] = {}
     for p in data.ports:
         host = p.get("binding:host_id") or ""
         if not host or (hosts is not None and host not in hosts) \
                 or p["device_owner"].startswith("network:"):
             continue
         out[p["id"]] = BoundPort(p["id"], p["network_id"], _filter(p, groups, members))
-    return out
+    return out, {g: tuple(sorted(set(members.get(g, [])))) for g in _remote_groups(out)}
+
+
+def _remote_groups(ports: dict[str, BoundPort]) -> set[str]:
+    return {r.remote_group for b in ports.values() if b.filter is not None
+            for r in b.filter.rules if r.remote_group}
 
 
 def _filter(port: dict[str, Any], groups: dict[str, dict[str, Any]],
@@ -176,10 +184,12 @@ def _filter(port: dict[str, Any], groups: dict[str, dict[str, Any]],
             if r.get("ethertype", "IPv4") != "IPv4":
                 continue
             remote = r.get("remote_group_id")
+            by_chain = remote is not None and r["direction"] == "ingress"
             rules.append(Rule(
                 r["direction"], r.get("protocol"), r.get("port_range_min"),
                 r.get("port_range_max"), r.get("remote_ip_prefix"),
-                tuple(sorted(set(members.get(remote, [])))) if remote else None))
+                tuple(sorted(set(members.get(remote, [])))) if remote and not by_chain
+                else None, remote if by_chain else None))
     return PortFilter(port["id"], port["mac_address"], tuple(addresses),
                       tuple(dict.fromkeys(rules)))
 

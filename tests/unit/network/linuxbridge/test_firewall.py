@@ -65,3 +65,25 @@ def test_protocol_numbers_and_empty_groups():
     assert firewall.matches(Rule("egress", "47", remote_ip_prefix="10.1.0.0/16")) == \
         ["-d 10.1.0.0/16 -p 47"]
     assert firewall.matches(Rule("ingress", "tcp", 80, 80, remote_ips=())) == []
+
+
+def test_remote_groups_go_through_one_member_chain():
+    port = PortFilter(PORT, "fa:16:3e:00:00:01", (("10.0.0.5", "fa:16:3e:00:00:01"),),
+                      (Rule("ingress", remote_group="group-one-id"),
+                       Rule("ingress", "tcp", 22, 22, remote_group="group-one-id")))
+    doc = firewall.render("a1", [port], {"group-one-id": ("10.0.0.5", "10.0.0.6", "fd00::1")},
+                          removed_groups=["old-group-id"]).splitlines()
+    i = firewall.port_chains(PORT)[0]
+    assert firewall.group_chain("group-one-id") == "psm-group-one-i"
+    assert doc[2:5] == [":psm-group-one-i - [0:0]",
+                        "-A psm-group-one-i -s 10.0.0.5 -j MARK --set-xmark "
+                        "0x40000000/0x40000000",
+                        "-A psm-group-one-i -s 10.0.0.6 -j MARK --set-xmark "
+                        "0x40000000/0x40000000"]
+    assert [line for line in doc if line.startswith(f"-A {i} ")][3:] == [
+        f"-A {i} -j MARK --set-xmark 0x0/0x40000000",
+        f"-A {i} -j psm-group-one-i",
+        f"-A {i} -m mark --mark 0x40000000/0x40000000 -j RETURN",
+        f"-A {i} -m mark --mark 0x40000000/0x40000000 -p tcp -m tcp --dport 22 -j RETURN",
+        f"-A {i} -j DROP"]
+    assert doc[-3:] == ["-F psm-old-group-i", "-X psm-old-group-i", "COMMIT"]

@@ -61,7 +61,8 @@ def test_bound_ports_of_our_hosts_get_their_groups_rules():
     top = build(listing(ports, [group]), "dhcpA-", {"h1"})
     assert list(top.ports) == ["vm-01"]
     rules = top.ports["vm-01"].filter.rules
-    assert len(rules) == 1 and rules[0].remote_ips == ("10.0.0.5", "10.0.0.6")
+    assert len(rules) == 1 and rules[0].remote_group == "g1"
+    assert top.members == {"g1": ("10.0.0.5", "10.0.0.6")}
 
 
 def test_a_router_with_a_gateway_an_interface_and_a_floating_ip():

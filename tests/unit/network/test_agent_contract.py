@@ -1,5 +1,7 @@
-"""A DHCP agent's port (device_owner network:dhcp) never keeps its subnet or
-network from being deleted, as in Neutron; any other port still does."""
+"""What the agents depend on: a DHCP agent's port (device_owner network:dhcp)
+never keeps its subnet or network from being deleted, as in Neutron (any other
+port still does); changes to routers, floating IPs, security groups and ports
+through the API are told to the agents."""
 
 
 async def test_dhcp_port_goes_with_its_subnet_and_network(net_api):
@@ -24,3 +26,16 @@ async def test_a_guest_port_still_keeps_its_network(net_api):
     await alice.port(net["id"])
     resp = await alice.delete(f"/networks/{net['id']}", expect=409)
     assert resp.json()["NeutronError"]["type"] == "NetworkInUse"
+
+
+async def test_the_agents_hear_of_data_plane_changes(net_api, svc):
+    alice = net_api.as_("alice")
+    group = (await alice.post("/security-groups", {"security_group": {"name": "web"}})
+             ).json()["security_group"]
+    await alice.post("/security-group-rules", {"security_group_rule": {
+        "security_group_id": group["id"], "direction": "ingress", "protocol": "tcp",
+        "port_range_min": 80, "port_range_max": 80}})
+    router = (await alice.post("/routers", {"router": {"name": "r"}})).json()["router"]
+    await alice.delete(f"/routers/{router['id']}")
+    told = [e[1] for e in svc.notifier.events if e[0] == "resources"]
+    assert told == ["security-groups", "security-group-rules", "routers", "routers"]
