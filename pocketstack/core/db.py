@@ -133,8 +133,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync, "begin")
     def _on_begin(conn):  # noqa: ANN001
+        # Straight to the driver's cursor: exec_driver_sql would run the whole
+        # statement machinery (events, result) for a BEGIN, once per transaction.
         write = conn.get_execution_options().get("pocketstack_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        cur = conn.connection.dbapi_connection.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        finally:
+            cur.close()
 
 
 async def _create_pg_database_if_missing(url) -> None:  # noqa: ANN001

@@ -1,22 +1,34 @@
 """The image API's REST client for other services (the compute agent,
 volume-from-image): metadata, data streamed (or to a file, verified against
-the image's hashes), uploads — always with the calling user's token.
-image/fake_client.py is a fake of it for other services' tests.
+the image's hashes), uploads — always with the calling user's token. An
+unreachable image service is a ServiceUnavailable; Glance's errors come back
+as core.exceptions with its message. image/fake_client.py is a fake of it for
+other services' tests.
 
     images = ImageClient.from_runtime(runtime)
     meta = await images.get(ctx, image_id)
     await images.download(ctx, image_id, Path("/var/lib/.../disk"))
+    async with images.local_data(ctx, meta, scratch_dir) as path: ...
+
+An image whose location is a `file://` path (the image service's file store
+on this host, shown as `direct_url`) is read in place by `local_data` when
+`file` is in the client's `direct_schemes` (Cinder's
+allowed_direct_url_schemes); otherwise its data is downloaded to a temporary
+file in the scratch directory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import httpx
 
@@ -41,8 +53,10 @@ class Downloaded:
 
 
 class ImageClient:
-    def __init__(self, http: httpx.AsyncClient, base_url: str):
+    def __init__(self, http: httpx.AsyncClient, base_url: str,
+                 direct_schemes: tuple[str, ...] = ()):
         self.http, self.base = http, base_url.rstrip("/") + "/v2"
+        self.direct_schemes = direct_schemes
 
     @classmethod
     def from_runtime(cls, runtime: Any) -> ImageClient:
@@ -56,14 +70,18 @@ class ImageClient:
             headers["X-OpenStack-Request-ID"] = ctx.request_id
         return headers
 
-    async def get(self, ctx: RequestContext, image_id: str) -> dict[str, Any]:
+    async def _send(self, ctx: RequestContext, method: str, path: str,
+                    **kw: Any) -> httpx.Response:
+        headers = self._headers(ctx, **kw.pop("headers", {}))
         try:
-            r = await self.http.get(f"{self.base}/images/{image_id}",
-                                    headers=self._headers(ctx))
+            r = await self.http.request(method, self.base + path, headers=headers, **kw)
         except httpx.HTTPError as err:
             raise exc.ServiceUnavailable(f"image service unreachable: {err}") from None
         raise_for(r)
-        return r.json()
+        return r
+
+    async def get(self, ctx: RequestContext, image_id: str) -> dict[str, Any]:
+        return (await self._send(ctx, "GET", f"/images/{image_id}")).json()
 
     async def data(self, ctx: RequestContext, image_id: str,
                    chunk: int = 1 << 20) -> AsyncIterator[bytes]:
@@ -78,14 +96,10 @@ class ImageClient:
                 yield part
 
     async def create(self, ctx: RequestContext, **attrs: Any) -> dict[str, Any]:
-        r = await self.http.post(f"{self.base}/images", json=attrs, headers=self._headers(ctx))
-        raise_for(r)
-        return r.json()
+        return (await self._send(ctx, "POST", "/images", json=attrs)).json()
 
     async def delete(self, ctx: RequestContext, image_id: str) -> None:
-        r = await self.http.delete(f"{self.base}/images/{image_id}",
-                                   headers=self._headers(ctx))
-        raise_for(r)
+        await self._send(ctx, "DELETE", f"/images/{image_id}")
 
     async def set_formats(self, ctx: RequestContext, image_id: str, disk_format: str,
                           container_format: str) -> None:
@@ -102,13 +116,44 @@ class ImageClient:
 
     async def upload(self, ctx: RequestContext, image_id: str,
                      data: Path | bytes | AsyncIterator[bytes]) -> None:
-        headers = self._headers(ctx, **{"Content-Type": "application/octet-stream"})
+        headers = {"Content-Type": "application/octet-stream"}
         if isinstance(data, Path):
             headers["X-OpenStack-Image-Size"] = str((await asyncio.to_thread(data.stat)).st_size)
             data = read_file(data)
-        r = await self.http.put(f"{self.base}/images/{image_id}/file", content=data,
-                                headers=headers, timeout=None)
-        raise_for(r)
+        await self._send(ctx, "PUT", f"/images/{image_id}/file", content=data,
+                         headers=headers, timeout=None)
+
+    @contextlib.asynccontextmanager
+    async def local_data(self, ctx: RequestContext, image: dict[str, Any],
+                         scratch: Path) -> AsyncIterator[Path]:
+        """A path holding the image's data for the time of the `async with`: the
+        image service's own file when `direct_schemes` allow it, else a verified
+        download into `scratch` (removed at the end)."""
+        direct = self._direct_path(image)
+        if direct is not None:
+            yield direct
+            return
+        await asyncio.to_thread(scratch.mkdir, parents=True, exist_ok=True)
+        tmp = scratch / f".image-{image['id']}-{uuid.uuid4().hex[:8]}"
+        try:
+            try:
+                await self.download(ctx, image["id"], tmp)
+            except httpx.HTTPError as err:
+                raise exc.ServiceUnavailable(
+                    f"downloading image {image['id']} failed: {err}") from None
+            yield tmp
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _direct_path(self, image: dict[str, Any]) -> Path | None:
+        if "file" not in self.direct_schemes:
+            return None
+        urls = [image.get("direct_url")] + [loc.get("url") for loc in image.get("locations") or []]
+        for url in filter(None, urls):
+            parsed = urlparse(url)
+            if parsed.scheme == "file" and Path(unquote(parsed.path)).is_file():
+                return Path(unquote(parsed.path))
+        return None
 
     async def download(self, ctx: RequestContext, image_id: str, dest: Path) -> Downloaded:
         """Stream the image's data into `dest` (replaced only when complete and

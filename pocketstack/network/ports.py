@@ -371,7 +371,7 @@ class Ports(Resource):
         row.host_id = host
         row.vif_type = self.svc.notifier.vif_type
         row.vif_details = self.svc.notifier.vif_details_for(row.network_id)
-        row.status = "DOWN"
+        row.status = "ACTIVE" if getattr(self.svc.notifier, "binds_active", False) else "DOWN"
         return PortBinding(port_id=row.id, host=host, network_id=row.network_id,
                            mac_address=row.mac_address, device_id=row.device_id)
 

@@ -20,9 +20,9 @@ from typing import Any
 from pocketstack.core.context import RequestContext
 from pocketstack.core.db import Database
 from pocketstack.core.exceptions import BadRequest, PocketstackError
+from pocketstack.image.client import ImageClient
 from pocketstack.volume import store
 from pocketstack.volume.backends.base import Backend, ImageSource, SnapshotRef, VolumeRef
-from pocketstack.volume.images import ImageService
 from pocketstack.volume.messages import CapacityReport, SchedulerClient, ScheduleRequest
 from pocketstack.volume.models import Attachment, Snapshot, Volume, now
 
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 class VolumeManager:
     def __init__(self, db: Database, backend: Backend, host: str, *, pool: str,
-                 availability_zone: str, images: ImageService | None,
+                 availability_zone: str, images: ImageClient | None,
                  scheduler: SchedulerClient | None, scratch_dir: Path,
                  max_over_subscription_ratio: float = 20.0, reserved_percentage: float = 0.0):
         self.db = db
@@ -155,7 +155,7 @@ class VolumeManager:
         image = await self.images.get(ctxt, image_id)
         if image.get("status") != "active":
             raise BadRequest(f"Image {image_id} is not active.")
-        async with self.images.local_data(ctxt, image) as path:
+        async with self.images.local_data(ctxt, image, self.scratch) as path:
             await self.backend.copy_image_to_volume(
                 ref, ImageSource(path, image.get("disk_format") or "raw"))
         return {"bootable": True, "image_metadata": image_metadata(image)}
@@ -206,7 +206,8 @@ class VolumeManager:
             await self.images.upload(ctxt, image_id, tmp)
         except Exception as err:  # noqa: BLE001
             if self.images is not None:
-                await self.images.delete(ctxt, image_id)
+                with contextlib.suppress(PocketstackError):
+                    await self.images.delete(ctxt, image_id)
             await self._fail(Volume, volume, back_to, "upload volume to image", err)
         else:
             async with self.db.write() as s:

@@ -7,6 +7,7 @@ the client polls.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from sqlalchemy import delete as sql_delete
@@ -16,8 +17,8 @@ from pocketstack.config import VolumeConfig
 from pocketstack.core import exceptions as exc
 from pocketstack.core.context import RequestContext
 from pocketstack.core.db import Database
+from pocketstack.image.client import ImageClient
 from pocketstack.volume import quota, schemas, store
-from pocketstack.volume.images import ImageService
 from pocketstack.volume.messages import (
     ManagerClient,
     SchedulerClient,
@@ -36,7 +37,7 @@ def invalid_volume(message: str) -> exc.BadRequest:
 
 class VolumeService:
     def __init__(self, db: Database, cfg: VolumeConfig, scheduler: SchedulerClient,
-                 managers: ManagerClient, images: ImageService | None):
+                 managers: ManagerClient, images: ImageClient | None):
         self.db = db
         self.cfg = cfg
         self.scheduler = scheduler
@@ -291,14 +292,15 @@ class VolumeService:
         if vol.status not in allowed:
             raise invalid_volume(f"Volume {vol.id} status must be available or in-use if "
                                  f"force is true, but current status is: {vol.status}.")
-        image = await self.images.create(ctx, {
-            "name": body.image_name, "disk_format": body.disk_format,
-            "container_format": body.container_format, "visibility": body.visibility,
-            "protected": body.protected, "min_disk": vol.size})
+        image = await self.images.create(
+            ctx, name=body.image_name, disk_format=body.disk_format,
+            container_format=body.container_format, visibility=body.visibility,
+            protected=body.protected, min_disk=vol.size)
         async with self.db.write() as s:
             if not await store.transition(s, Volume, vol.id, allowed, status="uploading",
                                           previous_status=vol.status):
-                await self.images.delete(ctx, image["id"])
+                with contextlib.suppress(exc.PocketstackError):
+                    await self.images.delete(ctx, image["id"])
                 raise invalid_volume(f"Volume {vol.id} is busy.")
         await self.managers.upload_to_image(ctx, vol.host, vol.id, image["id"], body.disk_format)
         return {"id": vol.id, "updated_at": schemas.iso(now()), "status": "uploading",

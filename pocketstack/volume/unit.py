@@ -15,11 +15,11 @@ from pocketstack.core.policy import Enforcer
 from pocketstack.core.rpc import RPC, LocalTransport
 from pocketstack.core.runner import PeriodicTask, ServiceRunner
 from pocketstack.core.service_records import ServiceRecords
+from pocketstack.image.client import ImageClient
 from pocketstack.runtime import BootstrapInfo, Runtime
 from pocketstack.volume import store
 from pocketstack.volume.api import build_app
 from pocketstack.volume.backends import build_backend
-from pocketstack.volume.images import ImageService
 from pocketstack.volume.manager import VolumeManager
 from pocketstack.volume.messages import (
     MANAGER_TOPIC,
@@ -53,8 +53,8 @@ class VolumeUnit:
         self.backend = backend or build_backend(cfg)
         self.host = f"{host_name(v.host)}@{v.backend_name or self.backend.kind}"
         scratch = cfg.state_dir / "volume-scratch"
-        self.images = ImageService(runtime.http, cfg.base_url + "/image", scratch,
-                                   tuple(v.allowed_direct_url_schemes))
+        self.images = ImageClient(runtime.http, cfg.base_url + "/image",
+                                  tuple(v.allowed_direct_url_schemes))
         self.scheduler_client = SchedulerClient(self.rpc)
         self.managers = ManagerClient(self.rpc, timeout=cfg.rpc.response_timeout)
         self.scheduler = SchedulerManager(self.db, self.managers,

@@ -1,5 +1,8 @@
-"""The `noop` agent (the default): it touches nothing on the host and reports
-every bound port ACTIVE at once, so the all-in-one runs without privileges.
+"""The `noop` agent (the default): it touches nothing on the host, so the
+all-in-one runs without privileges. As the server's own notifier a port is up
+as soon as it is bound (`binds_active`: the server records it ACTIVE with the
+binding, in one transaction); set `binds_active = False` where it stands in
+for a host's agent behind RPC, and it reports every bound port ACTIVE at once.
 Ports it binds get vif_type `tap` (a bare tap device, attached to nothing)."""
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pocketstack.network.agent.notifier import StatusSink
 class NoopAgent:
     vif_type = "tap"
     vif_details: dict[str, Any] = {"port_filter": False, "connectivity": "l2"}
+    binds_active = True
 
     def __init__(self, sink: StatusSink):
         self.sink = sink
@@ -22,8 +26,9 @@ class NoopAgent:
         return dict(self.vif_details)
 
     async def port_bound(self, ctx: RequestContext, binding: PortBinding) -> None:
-        await self.sink.port_status(PortStatus(port_id=binding.port_id, host=binding.host,
-                                               status="ACTIVE"))
+        if not self.binds_active:
+            await self.sink.port_status(PortStatus(port_id=binding.port_id,
+                                                   host=binding.host, status="ACTIVE"))
 
     async def port_removed(self, ctx: RequestContext, port_id: str, host: str) -> None:
         return None

@@ -5,7 +5,9 @@ committed. `port_bound` and `port_removed` are fire-and-forget: an agent
 answers a bound port by reporting its status (`StatusSink.port_status`),
 which is what turns a port ACTIVE. Nothing here blocks on the host.
 `vif_type` and `vif_details_for(network)` are what a port bound through these
-agents gets.
+agents gets. A notifier whose (optional) `binds_active` is true has nothing to
+wire on the host (the noop agent): the server records such a port ACTIVE in
+the transaction that binds it, and no status report follows.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class StatusSink(Protocol):
 
 class AgentNotifier(Protocol):
     vif_type: str
+    binds_active: bool  # optional: False when absent
 
     def vif_details_for(self, network_id: str) -> dict[str, Any]: ...
 

@@ -27,6 +27,8 @@ AGENT_CONTEXT = RequestContext.admin(user_name="network-agent")
 class RpcNotifier:
     """AgentNotifier over RPC; ports get the binding the hosts' agents implement."""
 
+    binds_active = False  # the host's agent reports the port up once it is wired
+
     def __init__(self, client: AgentClient, vif_type: str = "tap",
                  vif_details: dict[str, Any] | None = None):
         self.client = client

@@ -68,3 +68,38 @@ async def test_errors_map_to_core_exceptions(client, work: Path):
     alt = USERS["alt"].model_copy(update={"auth_token": "alt"})
     with pytest.raises(exc.NotFound):
         await client.download(alt, image["id"], work / "x")
+
+
+async def test_data_streams_the_bytes_and_local_data_is_a_verified_copy(client, work: Path):
+    image = await client.create(demo(), name="c", disk_format="raw", container_format="bare")
+    await client.upload(demo(), image["id"], b"x" * 3_000_000)
+    assert b"".join([c async for c in client.data(demo(), image["id"])]) == b"x" * 3_000_000
+    meta = await client.get(demo(), image["id"])
+    async with client.local_data(demo(), meta, work / "scratch") as path:
+        assert path.parent == work / "scratch" and path.read_bytes() == b"x" * 3_000_000
+    assert listing(work / "scratch") == []
+    with pytest.raises(exc.NotFound):
+        [c async for c in client.data(demo(), "0" * 32)]
+
+
+async def test_local_data_reads_a_file_location_in_place_only_when_allowed(client, work: Path):
+    own = work / "store.img"
+    own.write_bytes(b"in place")
+    image = {"id": "i-1", "direct_url": own.as_uri()}
+    client.direct_schemes = ("file",)
+    async with client.local_data(demo(), image, work / "scratch") as path:
+        assert path == own
+    client.direct_schemes = ()
+    with pytest.raises(exc.NotFound):  # not allowed in place: downloaded, and it is unknown
+        async with client.local_data(demo(), image, work / "scratch"):
+            pass
+
+
+async def test_an_unreachable_image_service_is_service_unavailable(work: Path):
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as http:
+        client = ImageClient(http, "http://image.test")
+        with pytest.raises(exc.ServiceUnavailable):
+            await client.get(demo(), "i-1")

@@ -22,6 +22,8 @@ from pocketstack.network.agent.rpc import (
 
 
 class Remembering(NoopAgent):
+    binds_active = False  # a host's agent: it reports the port up
+
     def __init__(self, sink):  # noqa: ANN001
         super().__init__(sink)
         self.removed: list[str] = []

@@ -43,3 +43,15 @@ async def test_client_maps_conflicts(net_api):
     with pytest.raises(exc.Conflict) as err:
         await client.create_port(ALICE, net["id"])
     assert err.value.neutron_type == "IpAddressGenerationFailure"
+
+
+async def test_security_group_names_resolve_to_the_callers_ids(net_api):
+    client = NetworkClient(net_api.client, "http://net")
+    made = await net_api.as_("alice").post("/security-groups",
+                                           {"security_group": {"name": "web"}})
+    web = made.json()["security_group"]["id"]
+    ids = await client.security_group_ids(ALICE, ["web", web])
+    assert ids == [web, web]
+    assert len(await client.security_group_ids(ALICE, ["default"])) == 1
+    with pytest.raises(exc.BadRequest, match="Security group web not found"):
+        await client.security_group_ids(BOB, ["web"])

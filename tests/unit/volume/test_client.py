@@ -54,7 +54,7 @@ async def test_create_and_delete_volume(api, client):
     ctx = as_user("alice")
     vol = await client.create_volume(ctx, 2, name="boot")
     assert vol["status"] == "creating" and vol["size"] == 2
-    await api.wait_volume(vol["id"], "available")
+    assert (await client.wait_available(ctx, vol["id"], within=10))["status"] == "available"
     await client.delete_volume(ctx, vol["id"])
     await api.wait_gone(f"/v3/volumes/{vol['id']}")
     await client.delete_volume(ctx, vol["id"])  # already gone: no error
