@@ -14,6 +14,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("pocketstack.cli.keys", "identity's token keys: rotate them"),
     "dev": ("pocketstack.cli.dev", "developer tools: new database migrations"),
     "trace": ("pocketstack.cli.trace", "show a server's launch as the numbered steps, timed"),
+    "demo": ("pocketstack.cli.demo",
+             "launch one server on a new cloud and show each step (real VMs if it can)"),
     "build-test-image": ("pocketstack.cli.build_test_image",
                          "build the small test VM image from Debian packages (cached)"),
 }

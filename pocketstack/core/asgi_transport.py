@@ -90,8 +90,10 @@ class StreamingASGITransport(httpx.AsyncBaseTransport):
                 if data and not head:
                     await chunks.put(data)
                 if not message.get("more_body", False):
-                    response_done.set()
+                    # _END first: once response_done is set, receive() says "disconnect"
+                    # and an app listening for it (StreamingResponse) cancels this send.
                     await chunks.put(_END)
+                    response_done.set()
 
         async def run() -> None:
             try:

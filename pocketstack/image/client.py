@@ -101,6 +101,19 @@ class ImageClient:
     async def delete(self, ctx: RequestContext, image_id: str) -> None:
         await self._send(ctx, "DELETE", f"/images/{image_id}")
 
+    async def set_formats(self, ctx: RequestContext, image_id: str, disk_format: str,
+                          container_format: str) -> None:
+        """Change a queued image's formats (a snapshot: to what the hypervisor made)."""
+        ops = [{"op": "replace", "path": "/disk_format", "value": disk_format},
+               {"op": "replace", "path": "/container_format", "value": container_format}]
+        r = await self.http.patch(f"{self.base}/images/{image_id}", json=ops, headers=self._headers(
+            ctx, **{"Content-Type": "application/openstack-images-v2.1-json-patch"}))
+        raise_for(r)
+
+    def location(self, image_id: str) -> str:
+        """The image's URL (a snapshot's Location header before compute 2.45)."""
+        return f"{self.base}/images/{image_id}"
+
     async def upload(self, ctx: RequestContext, image_id: str,
                      data: Path | bytes | AsyncIterator[bytes]) -> None:
         headers = {"Content-Type": "application/octet-stream"}

@@ -8,6 +8,7 @@ syslinux come from the installed packages (deps/debian-test.txt).
 from __future__ import annotations
 
 import functools
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -76,9 +77,21 @@ def kernel_deb(cache_dir: Path) -> Path:
     return debs[0]
 
 
+def _kernel_depends() -> str:
+    """What KERNEL_META depends on; apt's lists are refreshed once if apt knows no
+    such package (a fresh machine or container whose lists were cleaned)."""
+    try:
+        return _run("apt-cache", "depends", KERNEL_META)
+    except MissingPackage:
+        if os.geteuid() != 0:
+            raise MissingPackage(f"apt knows no {KERNEL_META}; run apt-get update") from None
+    _run("apt-get", "update", "-q")
+    return _run("apt-cache", "depends", KERNEL_META)
+
+
 def _candidate() -> tuple[str, str]:
     """(name, version) of the kernel image the cloud metapackage points at."""
-    depends = _run("apt-cache", "depends", KERNEL_META)
+    depends = _kernel_depends()
     match = re.search(r"Depends: (linux-image-[^\s]+)", depends)
     if not match:
         raise MissingPackage(f"apt knows no {KERNEL_META}; run apt-get update")

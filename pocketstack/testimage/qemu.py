@@ -29,7 +29,9 @@ def wait_for_line(log: Path, prefix: str, timeout: float,
     deadline = time.monotonic() + timeout
     while True:
         if log.exists():
-            for line in log.read_bytes().decode(errors="replace").splitlines():
+            text = log.read_bytes().decode(errors="replace")
+            # Whole lines only: the guest may be half-way through writing the last one.
+            for line in text[:text.rfind("\n") + 1].splitlines():
                 at = line.find(prefix)
                 if at >= 0:
                     return line[at:].strip()

@@ -20,7 +20,8 @@ BOOT_TIMEOUT = 120
 async def _console_line(driver, iid, prefix, within):
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        for line in (await driver.console_output(iid)).splitlines():
+        out = await driver.console_output(iid)
+        for line in out[:out.rfind("\n") + 1].splitlines():  # whole lines only
             if prefix in line:
                 return line[line.index(prefix):].strip()
         await asyncio.sleep(0.5)

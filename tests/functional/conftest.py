@@ -179,6 +179,14 @@ class Cloud:
             return json.loads(done.stdout)
         return None
 
+    def openstack_text(self, *args: str, cloud: str = "pocketstack") -> str:
+        """The CLI's plain output, for commands that print text (`console log show`)."""
+        cmd = [str(Path(sys.executable).with_name("openstack")), "--os-cloud", cloud, *args]
+        done = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise CommandFailed(cmd, done.returncode, done.stdout, done.stderr)
+        return done.stdout
+
     def sdk(self, cloud: str = "pocketstack-admin"):  # noqa: ANN201
         """An openstacksdk Connection for a cloud of this clouds.yaml."""
         import openstack.config

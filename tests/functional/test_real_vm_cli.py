@@ -2,10 +2,7 @@
 by the `openstack` CLI: the first-start image is the test VM, it boots under qemu,
 its console log shows it came up, and deleting it leaves nothing on the host."""
 
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -26,14 +23,6 @@ def libvirtd():
         lease.stop()
 
 
-def _console_log(cloud, server: str) -> str:
-    """`openstack console log show` prints plain text (the harness parses JSON only)."""
-    done = subprocess.run([str(Path(sys.executable).with_name("openstack")), "--os-cloud",
-                           "pocketstack", "console", "log", "show", server], env=cloud.env,
-                          capture_output=True, text=True, timeout=120, check=True)
-    return done.stdout
-
-
 def test_boot_a_real_vm_with_the_cli(libvirtd, make_cloud):
     cloud = make_cloud(env={"POCKETSTACK_COMPUTE_DRIVER": "libvirt",
                             "POCKETSTACK_LIBVIRT_SHUTDOWN_TIMEOUT": "20"})
@@ -43,7 +32,7 @@ def test_boot_a_real_vm_with_the_cli(libvirtd, make_cloud):
     instance_dir = cloud.state_dir / "instances" / server["id"]
     assert (instance_dir / "domain.xml").exists()
     deadline = time.monotonic() + BOOT_TIMEOUT
-    while testimage.MARKER not in (log := _console_log(cloud, "vm1")):
+    while testimage.MARKER not in (log := cloud.openstack_text("console", "log", "show", "vm1")):
         assert time.monotonic() < deadline, f"no marker on the console:\n{log[-2000:]}"
         time.sleep(3)
     hypervisors = cloud.openstack("hypervisor", "list", cloud="pocketstack-admin")

@@ -4,6 +4,7 @@ reconciling power states with the driver."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,6 +18,7 @@ from pocketstack.compute.scheduler.messages import HostReport
 from pocketstack.compute.virt.driver import (
     CanAttachInterface,
     CanAttachVolume,
+    CanSnapshot,
     Disk,
     Driver,
     DriverError,
@@ -90,8 +92,31 @@ class ComputeAgent:
         await self._power(ctxt, instance_id, "compute_start_instance",
                           lambda: self.driver.power_on(instance_id), "active")
 
+    async def snapshot_instance(self, ctxt: RequestContext, instance_id: str,
+                                image_id: str) -> None:
+        """The root disk into the queued image the API made (deleted if this fails)."""
+
+        async def take() -> None:
+            if not isinstance(self.driver, CanSnapshot):
+                raise DriverError("The hypervisor of this host cannot snapshot servers.")
+            try:
+                image = await self.images.get(ctxt, image_id)
+                fmt = self.driver.snapshot_format
+                if image.get("disk_format") != fmt or image.get("container_format") != "bare":
+                    await self.images.set_formats(ctxt, image_id, fmt, "bare")
+                await self.driver.snapshot(
+                    instance_id, lambda data: self.images.upload(ctxt, image_id, data))
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await self.images.delete(ctxt, image_id)
+                raise
+        with self.tracer.span("snapshot the instance", host=self.host, image=image_id):
+            await self._power(ctxt, instance_id, "compute_snapshot_instance", take, None)
+
     async def _power(self, ctxt: RequestContext, instance_id: str, event: str,
-                     action: Callable[[], Awaitable[None]], vm_state: str) -> None:
+                     action: Callable[[], Awaitable[None]], vm_state: str | None) -> None:
+        """Run an action on the guest, then record its outcome and the power state
+        (and vm_state, when the action changes it)."""
         try:
             await action()
         except Exception as err:  # noqa: BLE001 - reported as the action's error
@@ -101,9 +126,10 @@ class ComputeAgent:
                 event=event, ok=False, message=str(err))
             return
         state = await self.driver.power_state(instance_id)
-        await self.conductor.instance_update(
-            ctxt, instance_id, {"vm_state": vm_state, "task_state": None,
-                                "power_state": int(state)}, event=event)
+        values = {"task_state": None, "power_state": int(state)}
+        if vm_state:
+            values["vm_state"] = vm_state
+        await self.conductor.instance_update(ctxt, instance_id, values, event=event)
 
     async def get_console_output(self, ctxt: RequestContext, instance_id: str) -> str:
         return await self.driver.console_output(instance_id)

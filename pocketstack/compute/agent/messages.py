@@ -42,6 +42,10 @@ class ComputeClient(rpc.Client):
     async def start_instance(self, ctxt: RequestContext, instance_id: str) -> None:
         await self.cast(ctxt, "start_instance", instance_id=instance_id)
 
+    async def snapshot_instance(self, ctxt: RequestContext, instance_id: str,
+                                image_id: str) -> None:
+        await self.cast(ctxt, "snapshot_instance", instance_id=instance_id, image_id=image_id)
+
     async def get_console_output(self, ctxt: RequestContext, instance_id: str) -> str:
         return await self.call(ctxt, "get_console_output", instance_id=instance_id,
                                returns=str)

@@ -31,7 +31,8 @@ async def attach(vol: VolumeClient, ctx: RequestContext, instance: InstanceInfo,
     try:
         if made is not None:
             await vol.wait_available(ctx, made["id"])
-        att = await vol.create_attachment(ctx, bdm.volume_id, instance.id, connector(host))
+        att = await vol.create_attachment(ctx, bdm.volume_id, instance.id,
+                                          {**connector(host), "mountpoint": bdm.device_name})
         await vol.complete_attachment(ctx, att.id)
     except BaseException:
         if made is not None:

@@ -17,6 +17,7 @@ RULES: dict[str, str] = {
     "os_compute_api:servers:delete": MEMBER,
     "os_compute_api:servers:create:forced_host": ADMIN,
     "os_compute_api:servers:action": MEMBER,
+    "os_compute_api:servers:create_image": MEMBER,
     "os_compute_api:os-extended-server-attributes": ADMIN,
     "os_compute_api:os-console-output": MEMBER,
     "os_compute_api:server-metadata:index": READER,

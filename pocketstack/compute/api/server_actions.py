@@ -1,5 +1,5 @@
-"""/servers/{id}/action (reboot, os-stop, os-start, os-getConsoleOutput), addresses,
-metadata, and os-instance-actions with their events."""
+"""/servers/{id}/action (reboot, os-stop, os-start, os-getConsoleOutput, createImage),
+addresses, metadata, and os-instance-actions with their events."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from pocketstack.compute.api.deps import Ctx, Mv, api
 from pocketstack.compute.api.microversions import at_least
+from pocketstack.compute.api.snapshots import create_image
 from pocketstack.compute.api.views import addresses, iso
 from pocketstack.compute.models import InstanceAction, InstanceActionEvent
 from pocketstack.compute.quotas import limits
@@ -67,7 +68,7 @@ async def _console(request: Request, ctx: RequestContext, inst: Any, arg: Any) -
 
 
 ACTIONS = {"reboot": _reboot, "os-stop": _stop, "os-start": _start,
-           "os-getConsoleOutput": _console}
+           "os-getConsoleOutput": _console, "createImage": create_image}
 
 
 @router.post("/action")

@@ -161,6 +161,8 @@ class CanAttachInterface(Protocol):
 
 @runtime_checkable
 class CanSnapshot(Protocol):
+    snapshot_format: str  # the disk_format of what snapshot() streams ("qcow2", "raw")
+
     async def snapshot(self, instance_id: str,
                        upload: Callable[[AsyncIterator[bytes]], Awaitable[None]]) -> None:
         """Stream the guest's root disk to `upload`."""

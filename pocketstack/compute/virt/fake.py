@@ -37,6 +37,8 @@ class FakeGuest:
 
 
 class FakeDriver:
+    snapshot_format = "raw"  # what snapshot() streams
+
     def __init__(self, host: str, *, vcpus: int = 16, memory_mb: int = 32768,
                  disk_gb: int = 1000, fail_spawn_on: set[str] | frozenset[str] = frozenset(),
                  hang_spawn_on: set[str] | frozenset[str] = frozenset(),

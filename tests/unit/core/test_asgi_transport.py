@@ -80,3 +80,18 @@ async def test_head_has_no_body(client):
 async def test_an_app_error_is_a_500_as_over_the_network(client):
     r = await client.get("/boom")
     assert r.status_code == 500
+
+
+async def test_a_slow_reader_gets_the_end_of_a_full_queue():
+    """The last body message finds the queue full: the app's disconnect listener
+    (Starlette's StreamingResponse) must not cancel the end-of-body hand-over, or
+    the reader waits forever (seen as image downloads hanging under load)."""
+    transport = StreamingASGITransport(APP, queue_chunks=1)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as c:
+        async with c.stream("GET", "/big", params={"chunks": 4}) as r:
+            got = 0
+            async with asyncio.timeout(5):
+                async for chunk in r.aiter_raw():
+                    got += len(chunk)
+                    await asyncio.sleep(0.02)  # a slow reader: the queue stays full
+    assert got == 4 * CHUNK

@@ -45,6 +45,8 @@ def _prop(image: dict[str, Any], key: str) -> Any:
 
 
 class LibvirtDriver:
+    snapshot_format = "qcow2"  # snapshot() converts the root disk to a standalone qcow2
+
     def __init__(self, host: str, *, uri: str = "qemu:///system", instances_path: Path,
                  cache_dir: Path, virt_type: str = "auto", images_type: str = "qcow2",
                  shutdown_timeout: float = 60.0, detach_timeout: float = 30.0,
