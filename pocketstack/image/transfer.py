@@ -162,15 +162,17 @@ class Transfers:
                       disk_format: str | None) -> None:
         data_store, staging = self.images.data_store, self.images.staging
         try:
-            limit, error = await self._limit(owner, None, staged=False)
-            got = await receive(staging.read(staged), data_store.writer(image_id),
-                                disk_format=disk_format, limit=limit, limit_error=error)
+            try:
+                limit, error = await self._limit(owner, None, staged=False)
+                got = await receive(staging.read(staged), data_store.writer(image_id),
+                                    disk_format=disk_format, limit=limit, limit_error=error)
+            finally:  # copied to the store or refused: gone before the status says so
+                await staging.delete(staged)
             await self._finish(image_id, "importing", got, data_store)
         except Exception as e:  # noqa: BLE001 - reported in the log, image back to queued
             log.warning("import of image %s failed: %s", image_id, e)
             await self._revert(image_id, "importing")
         finally:
-            await staging.delete(staged)
             async with self.db.write() as s:
                 image = await s.get(Image, image_id, with_for_update=True)
                 if image is not None:
