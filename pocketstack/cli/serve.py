@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from pocketstack import config as configuration
+from pocketstack.cli import serving
 from pocketstack.services import SERVICES
 
 ROLES = ("api", "scheduler", "conductor", "agent")
@@ -35,24 +35,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("services", nargs="+", metavar="SERVICE",
                    choices=[s.name for s in SERVICES],
                    help="services to run here: " + ", ".join(s.name for s in SERVICES))
-    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port to listen on (default 8080)")
-    p.add_argument("--state-dir", type=Path, help="this process's state directory")
     p.add_argument("--compute-roles", metavar="ROLE,...",
                    help="parts of compute to run: " + ",".join(ROLES) + " (default all; "
                    "`agent` alone is a compute host: no API, no database)")
-    p.add_argument("--fake-hosts", type=int, metavar="N",
-                   help="run N fake compute hosts in this process (fake driver only)")
+    serving.add_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from pocketstack.cli import serving
     from pocketstack.host import HostError, ServiceHost
 
     began = time.monotonic()
-    cfg = configuration.load(host=args.host, port=args.port, state_dir=args.state_dir)
-    if args.fake_hosts:
-        cfg.compute.fake_hosts = args.fake_hosts
+    cfg = serving.load_config(args)
     if args.compute_roles:
         roles = [r.strip() for r in args.compute_roles.split(",") if r.strip()]
         unknown = sorted(set(roles) - set(ROLES))

@@ -3,14 +3,37 @@ loop, the HTTP server, and a clean stop on SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pocketstack import config as configuration
-from pocketstack.host import ServiceHost
+
+if TYPE_CHECKING:
+    from pocketstack.host import ServiceHost
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options every serving command has."""
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    p.add_argument("--state-dir", type=Path,
+                   help="where databases, keys and images live "
+                   "(default ~/.local/share/pocketstack, or $POCKETSTACK_STATE_DIR)")
+    p.add_argument("--fake-hosts", type=int, metavar="N",
+                   help="run N fake compute hosts in this process (fake driver only)")
+
+
+def load_config(args: argparse.Namespace) -> configuration.Config:
+    cfg = configuration.load(host=args.host, port=args.port, state_dir=args.state_dir)
+    if args.fake_hosts:
+        cfg.compute.fake_hosts = args.fake_hosts
+    return cfg
 
 
 def run(cfg: configuration.Config, host: ServiceHost,

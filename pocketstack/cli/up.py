@@ -16,13 +16,9 @@ from pocketstack import config as configuration
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port to listen on (default 8080)")
-    p.add_argument("--state-dir", type=Path,
-                   help="where databases, keys and images live "
-                   "(default ~/.local/share/pocketstack, or $POCKETSTACK_STATE_DIR)")
-    p.add_argument("--fake-hosts", type=int, metavar="N",
-                   help="run N fake compute hosts in this process (fake driver only)")
+    from pocketstack.cli import serving
+
+    serving.add_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,9 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from pocketstack.host import ServiceHost
 
     began = time.monotonic()
-    cfg = configuration.load(host=args.host, port=args.port, state_dir=args.state_dir)
-    if args.fake_hosts:
-        cfg.compute.fake_hosts = args.fake_hosts
+    cfg = serving.load_config(args)
     return serving.run(cfg, ServiceHost(cfg), lambda host: _started(
         host, cfg, time.monotonic() - began))
 
