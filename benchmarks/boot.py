@@ -53,7 +53,10 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return (int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024)
 
 
-def start_cloud(state: Path, hosts: int) -> tuple[subprocess.Popen, str, dict]:
+def start_cloud(state: Path, hosts: int, timeout: float | None = 60.0
+                ) -> tuple[subprocess.Popen, str, dict]:
+    """`pocketstack up --fake-hosts HOSTS` on STATE (its log appended to STATE/log),
+    once its compute API answers (no time limit with timeout None)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
     env.update(POCKETSTACK_IDENTITY_BCRYPT_ROUNDS="4", POCKETSTACK_LOG_LEVEL="warning",
@@ -61,16 +64,18 @@ def start_cloud(state: Path, hosts: int) -> tuple[subprocess.Popen, str, dict]:
                PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]))
     proc = subprocess.Popen([sys.executable, "-m", "pocketstack.cli.main", "up", "--port",
                              str(port), "--state-dir", str(state), "--fake-hosts", str(hosts)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=open(state / "log", "wb"))
+                            env=env, stdout=subprocess.DEVNULL, stderr=open(state / "log", "ab"))
     base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while deadline is None or time.monotonic() < deadline:
         try:
-            if (state / "clouds.yaml").exists() and httpx.get(base + "/compute/").is_success:
+            if (state / "clouds.yaml").exists() and httpx.get(base + "/compute/",
+                                                              timeout=5).is_success:
                 break
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
-            raise SystemExit((state / "log").read_text())
+            raise SystemExit((state / "log").read_text()[-3000:])
         time.sleep(0.1)
     return proc, base, yaml.safe_load((state / "clouds.yaml").read_text())["clouds"]
 

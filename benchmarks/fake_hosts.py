@@ -27,31 +27,14 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.boot import ROOT, cpu_seconds, free_port, memory_mb, token  # noqa: E402
+from benchmarks.boot import cpu_seconds, memory_mb, start_cloud, token  # noqa: E402
 
 
 def start(state: Path, hosts: int) -> tuple[subprocess.Popen, str, float]:
     """The process, its base URL, and the seconds until it answered."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-    env.update(POCKETSTACK_IDENTITY_BCRYPT_ROUNDS="4", POCKETSTACK_LOG_LEVEL="warning",
-               OS_CLIENT_CONFIG_FILE=str(state / "clouds.yaml"),
-               PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]))
     began = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "pocketstack.cli.main", "up", "--port",
-                             str(port), "--state-dir", str(state), "--fake-hosts", str(hosts)],
-                            env=env, stdout=subprocess.DEVNULL,
-                            stderr=open(state / "log", "ab"))
-    base = f"http://127.0.0.1:{port}"
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit((state / "log").read_text()[-3000:])
-        try:
-            if httpx.get(base + "/compute/", timeout=5).is_success:
-                return proc, base, time.monotonic() - began
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
+    proc, base, _ = start_cloud(state, hosts, timeout=None)
+    return proc, base, time.monotonic() - began
 
 
 def reported(base: str, state: Path) -> dict[str, int]:

@@ -289,6 +289,17 @@ def backend_env(backend_cloud: Cloud) -> dict[str, str]:
     return {"POCKETSTACK_DATABASE_URL": backend_cloud.postgres.database_url(prefix)}
 
 
+@pytest.fixture(scope="module")
+def cloud3(tmp_path_factory):
+    """A cloud of this module's own with 3 fake compute hosts."""
+    c = Cloud(tmp_path_factory.mktemp("compute"),
+              env={"POCKETSTACK_COMPUTE_FAKE_HOSTS": "3"}).start()
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
 @pytest.fixture
 def make_cloud(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     """A factory of private clouds: make_cloud(env={...}) -> a started Cloud,

@@ -17,16 +17,6 @@ from tests.functional.conftest import Cloud, CommandFailed
 
 
 @pytest.fixture(scope="module")
-def cloud3(tmp_path_factory):
-    c = Cloud(tmp_path_factory.mktemp("compute"),
-              env={"POCKETSTACK_COMPUTE_FAKE_HOSTS": "3"}).start()
-    try:
-        yield c
-    finally:
-        c.stop()
-
-
-@pytest.fixture(scope="module")
 def image(cloud3) -> str:
     """The image `pocketstack up` made on first start, by the name users type."""
     assert [i["Name"] for i in cloud3.openstack("image", "list")] == ["cirros"]

@@ -5,17 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.functional.conftest import Cloud, CommandFailed
-
-
-@pytest.fixture(scope="module")
-def cloud3(tmp_path_factory):
-    c = Cloud(tmp_path_factory.mktemp("compute"),
-              env={"POCKETSTACK_COMPUTE_FAKE_HOSTS": "3"}).start()
-    try:
-        yield c
-    finally:
-        c.stop()
+from tests.functional.conftest import CommandFailed
 
 
 def test_operator_views(cloud3):

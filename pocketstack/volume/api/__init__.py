@@ -9,11 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pocketstack.core import exceptions as exc
 from pocketstack.core.auth import AuthMiddleware, Validate, local_path
-from pocketstack.core.microversion import Microversions
+from pocketstack.core.microversion import MicroversionMiddleware, Microversions
 from pocketstack.core.policy import Enforcer
 from pocketstack.core.web import create_app, error_response, nova_errors, request_id
 from pocketstack.volume.api import (
@@ -67,34 +67,6 @@ class ProjectPath:
         await self.app(scope, receive, send)
 
 
-class NegotiateVersion:
-    """Reads `OpenStack-API-Version: volume X.Y` (406 outside 3.0-3.44) and echoes it."""
-
-    def __init__(self, app: ASGIApp, versions: Microversions):
-        self.app, self.versions = app, versions
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        from starlette.requests import Request
-
-        try:
-            chosen = self.versions.requested(Request(scope))
-        except exc.PocketstackError as err:
-            return await error_response(err, request_id(scope), nova_errors)(
-                scope, receive, send)
-        scope.setdefault("state", {})["api_version"] = chosen
-        extra = [(k.lower().encode(), v.encode())
-                 for k, v in self.versions.response_headers(chosen).items()]
-
-        async def with_version(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + extra
-            await send(message)
-
-        await self.app(scope, receive, with_version)
-
-
 def build_app(service: Any, policy: Enforcer, validate: Validate,
               zones: Callable[[], set[str]], records: Any) -> ASGIApp:
     app: FastAPI = create_app("volume", nova_errors)
@@ -106,5 +78,5 @@ def build_app(service: Any, policy: Enforcer, validate: Validate,
                    services):
         app.include_router(module.router)
     versions_range = Microversions("volume", MIN_VERSION, MAX_VERSION)
-    inner = NegotiateVersion(ProjectPath(app), versions_range)
+    inner = MicroversionMiddleware(ProjectPath(app), versions_range, nova_errors)
     return AuthMiddleware(inner, validate, nova_errors, public=is_public)

@@ -24,7 +24,7 @@ def ctx(request: Request) -> RequestContext:
 
 
 def version(request: Request) -> Version:
-    return request.scope.get("state", {}).get("api_version") or Version.parse(MIN_VERSION)
+    return request.scope.get("state", {}).get("microversion") or Version.parse(MIN_VERSION)
 
 
 def base(request: Request) -> str:
